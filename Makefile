@@ -1,0 +1,39 @@
+# `make demo` and `make test` work on a fresh machine: they create .venv with Python 3.10 and
+# install the pinned lock (requirements.lock) plus this package, then do their job.
+
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+# Python 3.10 (TFX 1.16 supports < 3.11): on PATH, or under pyenv.
+PYTHON  ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+             $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo $$p; break; }; done)
+TEST_ARGS ?=
+
+.PHONY: install demo test lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock setup.py
+	@test -n "$(PYTHON)" || { echo "Python 3.10 is required (TFX 1.16 supports Python < 3.11); see BUILD.md"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" setuptools wheel
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/munit-tf demo --output runs/demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests $(TEST_ARGS)
+
+# Re-resolve the ranges in setup.py (plus the test tools) and rewrite the lock; see BUILD.md.
+lock:
+	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/python -m pip install --quiet --upgrade pip
+	build/lock-venv/bin/python -m pip install --quiet -e ".[test]"
+	build/lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^munit-tf' > requirements.lock
+	rm -rf build/lock-venv
+
+clean:
+	rm -rf $(VENV) build *.egg-info runs

@@ -1,0 +1,86 @@
+"""``tf.data`` input: prepared TFRecords -> batches of unpaired (x_a, x_b) images in [-1, 1].
+
+Training mirrors the reference's loader: resize the shorter side to ``new_size`` (bilinear),
+random square crop of ``crop_size``, random horizontal flip, scale to [-1, 1]. The two domains are
+shuffled independently and zipped, so pairs are random (the data are unpaired). Evaluation uses
+a centre crop and no flip.
+
+The stream is a pure function of the seed: shuffles are seeded and each image's crop and flip
+come from a stateless seed made of the seed and the image's position in the stream. A resumed run
+therefore skips the records it already consumed (cheaply, before decoding) and sees exactly the
+batches an uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from munit_tf.config import DataConfig, MUNITConfig
+from munit_tf.data import schema
+
+
+def resize_shorter_side(image, size: int):
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    scale = tf.cast(size, tf.float32) / tf.reduce_min(shape)
+    new_shape = tf.cast(tf.round(shape * scale), tf.int32)
+    new_shape = tf.maximum(new_shape, size)
+    return tf.image.resize(image, new_shape, method="bilinear", antialias=True)
+
+
+def decode(image_bytes, channels: int = 3):
+    """Encoded bytes -> float32 (H, W, channels) in [0, 255]."""
+    image = tf.io.decode_image(image_bytes, channels=channels, expand_animations=False, dtype=tf.uint8)
+    return tf.cast(image, tf.float32)
+
+
+def preprocess(image_bytes, config: DataConfig, channels: int, training: bool, seed=None):
+    """``seed``: a stateless seed of shape [2] for the random crop and flip (training only)."""
+    image = resize_shorter_side(decode(image_bytes, channels), config.new_size)
+    crop = config.crop_size
+    if training:
+        image = tf.image.stateless_random_crop(image, [crop, crop, channels], seed=seed)
+        if config.flip:
+            image = tf.image.stateless_random_flip_left_right(image, seed=seed[::-1])
+    else:
+        height, width = tf.shape(image)[0], tf.shape(image)[1]
+        image = tf.image.crop_to_bounding_box(image, (height - crop) // 2, (width - crop) // 2, crop, crop)
+    image.set_shape([crop, crop, channels])
+    return image / 127.5 - 1.0
+
+
+def domain_dataset(root: str, split: str, domain: str, config: DataConfig, training: bool = True,
+                   seed: int = 0, skip: int = 0) -> tf.data.Dataset:
+    """Preprocessed images of one domain; repeated and shuffled when ``training``, after ``skip`` images."""
+    channels = config.input_dim_a if domain == "a" else config.input_dim_b
+    files = schema.list_shards(root, split, domain)
+    dataset = tf.data.Dataset.from_tensor_slices(files)
+    if training:
+        dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.interleave(lambda f: tf.data.TFRecordDataset(f, compression_type="GZIP"),
+                                 cycle_length=min(4, len(files)), num_parallel_calls=tf.data.AUTOTUNE,
+                                 deterministic=True)
+    if not training:
+        return dataset.map(lambda record: preprocess(schema.parse_example(record)["image"], config, channels, False),
+                           num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.shuffle(config.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+    dataset = dataset.enumerate().skip(skip)
+
+    def _train(index, record):
+        image_seed = tf.stack([tf.constant(seed, tf.int64), index])
+        return preprocess(schema.parse_example(record)["image"], config, channels, True, image_seed)
+
+    return dataset.map(_train, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def make_dataset(root: str, config: MUNITConfig, split: str = "train", training: bool = True,
+                 batch_size: int | None = None, start_step: int = 0) -> tf.data.Dataset:
+    """Batches of (x_a, x_b), ``batch_size`` (default: the config's global batch size) each.
+
+    ``start_step``: training iterations already done (a resume): their batches are skipped.
+    """
+    batch_size = batch_size or config.train.batch_size
+    seed = config.train.seed
+    streams = [domain_dataset(root, split, domain, config.data, training, seed * 2 + k, start_step * batch_size)
+               for k, domain in enumerate(schema.DOMAINS)]
+    streams = [s.batch(batch_size, drop_remainder=training) for s in streams]
+    return tf.data.Dataset.zip(tuple(streams)).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,224 @@
+"""A two-domain dataset with known ground truth, rendered from a seed.
+
+Content is a silhouette: a shape family (ellipse, rectangle, triangle, star, cross, hexagon)
+at a random position, scale, aspect and rotation. Domain A draws it as a dark outline on a light
+background (one look per content, like edge maps); domain B fills it with a random style (two
+colours, a texture: solid, stripes, checks, gradient or noise, with random frequency and angle)
+on a plain light background (many looks per content, like photos).
+
+Every example is a pure function of (seed, split, domain, index), so the silhouette mask and the
+style parameters kept beside each image let evaluation score content preservation and style
+exactly, and ``render_pair`` draws one content in both domains (a paired ground truth).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+import os
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image, ImageDraw
+
+from munit_tf.data import schema
+
+FAMILIES = ("ellipse", "rectangle", "triangle", "star", "cross", "hexagon")
+TEXTURES = ("solid", "stripes", "checks", "gradient", "noise")
+SPLITS = ("train", "test")
+DOMAINS = ("a", "b")
+BACKGROUND = np.array([0.93, 0.93, 0.91])  # the light background of both domains
+OUTLINE_COLOR = np.array([0.08, 0.08, 0.1])
+SUPERSAMPLE = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class Content:
+    family: int
+    center_x: float  # in [0, 1] of the image width
+    center_y: float
+    scale: float  # radius as a fraction of the image size
+    aspect: float
+    rotation: float  # radians
+
+    def vector(self) -> list[float]:
+        return [float(v) for v in dataclasses.astuple(self)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Style:
+    texture: int
+    color1: tuple
+    color2: tuple
+    frequency: float  # texture periods across the image
+    angle: float  # radians
+
+    def vector(self) -> list[float]:
+        return [float(self.texture), *self.color1, *self.color2, self.frequency, self.angle]
+
+
+def _rng(seed: int, split: str, domain: str, index: int) -> np.random.Generator:
+    return np.random.default_rng([seed, SPLITS.index(split), DOMAINS.index(domain), index])
+
+
+def sample_content(rng: np.random.Generator) -> Content:
+    scale = rng.uniform(0.18, 0.28)
+    margin = scale * math.sqrt(2) + 0.02  # a rotated square's corner stays inside the image
+    return Content(family=int(rng.integers(len(FAMILIES))), center_x=rng.uniform(margin, 1 - margin),
+                   center_y=rng.uniform(margin, 1 - margin), scale=scale, aspect=rng.uniform(0.65, 1.0),
+                   rotation=rng.uniform(0, 2 * math.pi))
+
+
+def _saturated_color(rng: np.random.Generator) -> tuple:
+    hue, value = rng.uniform(0, 1), rng.uniform(0.35, 0.85)
+    rgb = np.clip(np.abs(((hue * 6 + np.array([0, 4, 2])) % 6) - 3) - 1, 0, 1)  # HSV with S = 1
+    return tuple(float(c) for c in rgb * value + (1 - value) * 0.1)
+
+
+def sample_style(rng: np.random.Generator) -> Style:
+    return Style(texture=int(rng.integers(len(TEXTURES))), color1=_saturated_color(rng),
+                 color2=_saturated_color(rng), frequency=rng.uniform(2.0, 8.0), angle=rng.uniform(0, math.pi))
+
+
+def _outline(content: Content, size: int) -> list[tuple]:
+    """Polygon vertices (pixels) of the silhouette."""
+    family = FAMILIES[content.family]
+    if family == "ellipse":
+        points = [(math.cos(t), math.sin(t)) for t in np.linspace(0, 2 * math.pi, 72, endpoint=False)]
+    elif family == "rectangle":
+        points = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
+    elif family == "triangle":
+        points = [(math.cos(t), math.sin(t)) for t in (-math.pi / 2, math.pi / 6, 5 * math.pi / 6)]
+    elif family == "star":
+        points = [((1 if k % 2 == 0 else 0.45) * math.cos(k * math.pi / 5 - math.pi / 2),
+                   (1 if k % 2 == 0 else 0.45) * math.sin(k * math.pi / 5 - math.pi / 2)) for k in range(10)]
+    elif family == "cross":
+        a = 0.35
+        points = [(-a, -1), (a, -1), (a, -a), (1, -a), (1, a), (a, a), (a, 1), (-a, 1), (-a, a), (-1, a), (-1, -a),
+                  (-a, -a)]
+    else:  # hexagon
+        points = [(math.cos(k * math.pi / 3), math.sin(k * math.pi / 3)) for k in range(6)]
+    cos, sin = math.cos(content.rotation), math.sin(content.rotation)
+    radius = content.scale * size
+    out = []
+    for x, y in points:
+        x, y = x * radius, y * radius * content.aspect
+        out.append((content.center_x * size + x * cos - y * sin, content.center_y * size + x * sin + y * cos))
+    return out
+
+
+def _rasterize(polygon: list[tuple], size: int, outline_width: float = 0.0) -> np.ndarray:
+    """Anti-aliased coverage in [0, 1] of the filled polygon, or of its outline if a width is given."""
+    big = Image.new("L", (size * SUPERSAMPLE, size * SUPERSAMPLE), 0)
+    scaled = [(x * SUPERSAMPLE, y * SUPERSAMPLE) for x, y in polygon]
+    draw = ImageDraw.Draw(big)
+    if outline_width:
+        draw.polygon(scaled, outline=255, width=max(1, round(outline_width * SUPERSAMPLE)))
+    else:
+        draw.polygon(scaled, fill=255)
+    return np.asarray(big.resize((size, size), Image.BOX), dtype=np.float32) / 255.0
+
+
+def silhouette_mask(content: Content, size: int) -> np.ndarray:
+    """Binary (H, W) uint8 mask of the content: 1 inside the shape."""
+    return (_rasterize(_outline(content, size), size) >= 0.5).astype(np.uint8)
+
+
+def outline_width(size: int) -> float:
+    return max(1.0, size / 48)
+
+
+def _texture(style: Style, size: int, rng: np.random.Generator) -> np.ndarray:
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    u = x * math.cos(style.angle) + y * math.sin(style.angle)
+    v = -x * math.sin(style.angle) + y * math.cos(style.angle)
+    name = TEXTURES[style.texture]
+    if name == "solid":
+        t = np.zeros_like(u)
+    elif name == "stripes":
+        t = (np.sin(2 * math.pi * style.frequency * u) > 0).astype(np.float32)
+    elif name == "checks":
+        t = ((np.sin(2 * math.pi * style.frequency * u) * np.sin(2 * math.pi * style.frequency * v)) > 0)
+        t = t.astype(np.float32)
+    elif name == "gradient":
+        t = (u - u.min()) / max(u.max() - u.min(), 1e-6)
+    else:  # noise: smooth value noise at the style's frequency
+        cells = max(2, int(round(style.frequency)))
+        grid = rng.uniform(0, 1, (cells + 1, cells + 1)).astype(np.float32)
+        t = np.asarray(Image.fromarray(grid).resize((size, size), Image.BILINEAR), dtype=np.float32)
+    c1, c2 = np.array(style.color1, np.float32), np.array(style.color2, np.float32)
+    return c1 * (1 - t[..., None]) + c2 * t[..., None]
+
+
+def render_a(content: Content, size: int) -> np.ndarray:
+    """Domain A: a dark outline of the silhouette on the light background, uint8 (H, W, 3)."""
+    coverage = _rasterize(_outline(content, size), size, outline_width(size))[..., None]
+    image = BACKGROUND * (1 - coverage) + OUTLINE_COLOR * coverage
+    return np.round(image * 255).astype(np.uint8)
+
+
+def render_b(content: Content, style: Style, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Domain B: the silhouette filled with the style's texture on the light background."""
+    coverage = _rasterize(_outline(content, size), size)[..., None]
+    image = BACKGROUND * (1 - coverage) + _texture(style, size, rng) * coverage
+    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+
+
+def example(domain: str, index: int, seed: int = 0, size: int = 64, split: str = "train") -> dict:
+    """One image of ``domain`` with its ground truth (unpaired: each domain has its own contents)."""
+    rng = _rng(seed, split, domain, index)
+    content = sample_content(rng)
+    if domain == "a":
+        image, style = render_a(content, size), None
+    else:
+        style = sample_style(rng)
+        image = render_b(content, style, size, rng)
+    return {"id": f"synthetic-{split}-{domain}-{index:06d}", "domain": domain, "image": image,
+            "mask": silhouette_mask(content, size), "content": content.vector(),
+            "style": style.vector() if style else []}
+
+
+def render_pair(index: int, seed: int = 0, size: int = 64, split: str = "test", style_seed: int | None = None):
+    """One content drawn in both domains: (image_a, image_b, mask, style). Paired ground truth."""
+    rng = _rng(seed, split, "a", index)
+    content = sample_content(rng)
+    style_rng = np.random.default_rng([seed if style_seed is None else style_seed, 7, index])
+    style = sample_style(style_rng)
+    return render_a(content, size), render_b(content, style, size, style_rng), silhouette_mask(content, size), style
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    """PNG encoding of a uint8 (H, W) or (H, W, 3) array."""
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write_tfrecords(root: str, train_per_domain: int, test_per_domain: int, size: int = 64, seed: int = 0,
+                    shards: int = 2) -> dict:
+    """Write the synthetic dataset in the prepared-data layout of ``schema``; returns the counts.
+
+    A single-process writer for small sets (tests, the demo); the Beam job prepares large ones.
+    """
+    counts = {}
+    for split, count in (("train", train_per_domain), ("test", test_per_domain)):
+        os.makedirs(os.path.join(root, split), exist_ok=True)
+        for domain in DOMAINS:
+            n_shards = max(1, min(shards, count))
+            writers = [tf.io.TFRecordWriter(os.path.join(root, schema.shard_name(split, domain, k, n_shards)),
+                                            options="GZIP") for k in range(n_shards)]
+            for index in range(count):
+                item = example(domain, index, seed, size, split)
+                writers[index % n_shards].write(schema.encode_example(
+                    png_bytes(item["image"]), item["id"], domain, size, size, png_bytes(item["mask"] * 255),
+                    item["content"], item["style"]))
+            for writer in writers:
+                writer.close()
+            counts[f"{split}/{domain}"] = count
+    manifest = {"schema_version": schema.SCHEMA_VERSION, "source": "synthetic", "seed": seed, "size": size,
+                "counts": counts}
+    with open(os.path.join(root, "manifest.json"), "w") as handle:
+        json.dump(manifest, handle, indent=2)
+    return counts

@@ -1,0 +1,198 @@
+"""MUNIT's building blocks as Keras 3 layers.
+
+Each block matches the reference's ``networks.py`` numerically: explicit padding then a VALID
+convolution (``Conv2dBlock``), residual blocks without an activation after the addition, AdaIN
+with per-sample statistics and externally supplied [beta, gamma], and MUNIT's own LayerNorm
+(unbiased std, eps added to the std, per-channel gamma drawn from U(0, 1)), which is *not*
+``keras.layers.LayerNormalization``. Instance norm is Keras 3's ``GroupNormalization(groups=-1)``.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+EPSILON = 1e-5  # PyTorch's default for InstanceNorm2d, batch_norm and MUNIT's LayerNorm
+
+
+def initializer(name: str) -> keras.initializers.Initializer:
+    """The reference's ``weights_init``: kaiming-normal (fan-in, untruncated) or N(0, 0.02)."""
+    if name == "kaiming":
+        return keras.initializers.VarianceScaling(2.0, mode="fan_in", distribution="untruncated_normal")
+    if name == "gaussian":
+        return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+    raise ValueError(f"unknown initializer {name!r}")
+
+
+def activation_layer(name: str) -> keras.layers.Layer | None:
+    if name == "relu":
+        return keras.layers.ReLU()
+    if name == "lrelu":
+        return keras.layers.LeakyReLU(negative_slope=0.2)
+    if name == "tanh":
+        return keras.layers.Activation("tanh")
+    if name == "none":
+        return None
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def pad2d(x, amount: int, pad_type: str):
+    if amount == 0:
+        return x
+    widths = [[0, 0], [amount, amount], [amount, amount], [0, 0]]
+    return ops.pad(x, widths, mode="reflect" if pad_type == "reflect" else "constant")
+
+
+def _float32(x):
+    return ops.cast(x, "float32")
+
+
+class AdaptiveInstanceNorm(keras.layers.Layer):
+    """AdaIN: instance-normalise ``x`` (biased variance) and apply per-sample ``gamma``, ``beta``.
+
+    The reference gets this from ``F.batch_norm`` on a (1, B*C, H, W) view; the effect is
+    ``(x - mean_hw) / sqrt(var_hw + eps) * gamma + beta`` with gamma and beta from the MLP.
+    """
+
+    def __init__(self, epsilon: float = EPSILON, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def call(self, x, beta, gamma):
+        dtype = x.dtype
+        x = _float32(x)
+        mean, variance = ops.moments(x, axes=[1, 2], keepdims=True)
+        normalized = (x - mean) * ops.rsqrt(variance + self.epsilon)
+        gamma = _float32(gamma)[:, None, None, :]
+        beta = _float32(beta)[:, None, None, :]
+        return ops.cast(normalized * gamma + beta, dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+class MunitLayerNorm(keras.layers.Layer):
+    """The reference's custom LayerNorm, used in the decoder's upsampling blocks.
+
+    Per sample over (H, W, C): ``(x - mean) / (std + eps)`` with the *unbiased* std, then a
+    learned per-channel affine whose gamma starts U(0, 1) and beta 0.
+    """
+
+    def __init__(self, epsilon: float = EPSILON, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.gamma = self.add_weight(shape=(channels,), initializer=keras.initializers.RandomUniform(0.0, 1.0),
+                                     name="gamma")
+        self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
+
+    def call(self, x):
+        dtype = x.dtype
+        x = _float32(x)
+        count = ops.cast(ops.prod(ops.shape(x)[1:]), "float32")
+        mean = ops.mean(x, axis=[1, 2, 3], keepdims=True)
+        squares = ops.sum(ops.square(x - mean), axis=[1, 2, 3], keepdims=True)
+        std = ops.sqrt(squares / (count - 1.0))
+        normalized = (x - mean) / (std + self.epsilon)
+        return ops.cast(normalized * _float32(self.gamma) + _float32(self.beta), dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+def instance_norm() -> keras.layers.Layer:
+    """PyTorch ``InstanceNorm2d`` defaults: no affine, eps 1e-5, biased variance."""
+    return keras.layers.GroupNormalization(groups=-1, epsilon=EPSILON, center=False, scale=False)
+
+
+class ConvBlock(keras.layers.Layer):
+    """pad -> Conv2D (VALID, bias) -> norm -> activation: the reference's ``Conv2dBlock``.
+
+    ``norm`` is "none", "in", "ln" or "adain"; with "adain" the caller passes ``adain=(beta, gamma)``.
+    """
+
+    def __init__(self, filters: int, kernel_size: int, strides: int = 1, padding: int = 0, norm: str = "none",
+                 activation: str = "relu", pad_type: str = "reflect", init: str = "kaiming", **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.kernel_size, self.strides, self.padding = filters, kernel_size, strides, padding
+        self.norm_type, self.activation_type, self.pad_type, self.init = norm, activation, pad_type, init
+        self.conv = keras.layers.Conv2D(filters, kernel_size, strides=strides, padding="valid",
+                                        kernel_initializer=initializer(init), bias_initializer="zeros", name="conv")
+        self.norm = {"none": None, "in": instance_norm(), "ln": MunitLayerNorm(name="norm"),
+                     "adain": AdaptiveInstanceNorm(name="norm")}[norm]
+        self.activation = activation_layer(activation)
+
+    def call(self, x, adain=None):
+        x = self.conv(pad2d(x, self.padding, self.pad_type))
+        if self.norm_type == "adain":
+            x = self.norm(x, *adain)
+        elif self.norm is not None:
+            x = self.norm(x)
+        return self.activation(x) if self.activation is not None else x
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding, "norm": self.norm_type,
+                "activation": self.activation_type, "pad_type": self.pad_type, "init": self.init}
+
+
+class ResBlock(keras.layers.Layer):
+    """Two 3x3 ConvBlocks (the second without activation) plus the identity; nothing after the add."""
+
+    def __init__(self, filters: int, norm: str = "in", activation: str = "relu", pad_type: str = "reflect",
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.norm_type, self.activation_type, self.pad_type = filters, norm, activation, pad_type
+        self.conv1 = ConvBlock(filters, 3, 1, 1, norm, activation, pad_type, name="conv1")
+        self.conv2 = ConvBlock(filters, 3, 1, 1, norm, "none", pad_type, name="conv2")
+
+    def call(self, x, adain=None):
+        """``adain``: ((beta1, gamma1), (beta2, gamma2)) for the two AdaIN layers, else None."""
+        first, second = adain if adain is not None else (None, None)
+        return x + self.conv2(self.conv1(x, adain=first), adain=second)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "norm": self.norm_type,
+                "activation": self.activation_type, "pad_type": self.pad_type}
+
+
+class MLP(keras.layers.Layer):
+    """Style code -> AdaIN parameters: ``n_blk`` Dense layers, ReLU between, none at the end."""
+
+    def __init__(self, hidden_dim: int, output_dim: int, n_blk: int = 3, activation: str = "relu", **kwargs):
+        super().__init__(**kwargs)
+        self.hidden_dim, self.output_dim, self.n_blk, self.activation_type = hidden_dim, output_dim, n_blk, activation
+        self.dense = [keras.layers.Dense(hidden_dim if i < n_blk - 1 else output_dim,
+                                         kernel_initializer=initializer("kaiming"), bias_initializer="zeros",
+                                         name=f"fc{i}") for i in range(n_blk)]
+        self.activations = [activation_layer(activation) for _ in range(n_blk - 1)]
+
+    def call(self, x):
+        for i, dense in enumerate(self.dense):
+            x = dense(x)
+            if i < self.n_blk - 1 and self.activations[i] is not None:
+                x = self.activations[i](x)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "hidden_dim": self.hidden_dim, "output_dim": self.output_dim,
+                "n_blk": self.n_blk, "activation": self.activation_type}
+
+
+class AvgPoolExcludePad(keras.layers.Layer):
+    """3x3 stride-2 average pooling with 1 pixel of padding excluded from the count.
+
+    ``nn.AvgPool2d(3, 2, padding=1, count_include_pad=False)``: TF's SAME pooling pads 0/1 instead
+    of 1/1 and would shift the discriminator's image pyramid by a pixel.
+    """
+
+    def call(self, x):
+        dtype = x.dtype
+        x = _float32(x)
+        padded = ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])
+        ones = ops.pad(ops.ones_like(x[:1, :, :, :1]), [[0, 0], [1, 1], [1, 1], [0, 0]])
+        total = ops.average_pool(padded, 3, 2, padding="valid")
+        count = ops.average_pool(ones, 3, 2, padding="valid")
+        return ops.cast(total / count, dtype)

@@ -1,0 +1,287 @@
+"""The MUNIT model: two generators, two discriminators, and the reference's training step.
+
+``train_step`` reads as the algorithm (reference ``trainer.py``): a discriminator update on
+translations made with fresh N(0, I) styles, then a generator update with new styles, each
+with its own Adam optimiser. It runs unchanged under any ``tf.distribute`` strategy: losses are
+divided by the number of replicas (gradients are summed across replicas), and the random
+styles of the whole global batch are drawn from a seed derived from the step, so N replicas
+with a global batch B update exactly like one replica with batch B, and a resumed run draws
+the same styles as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from munit_tf import losses
+from munit_tf.config import MUNITConfig, from_dict
+from munit_tf.networks import Discriminator, Generator
+from munit_tf.optimizers import make_optimizer
+
+DIRECTIONS = ("a2b", "b2a")
+
+
+def min_image_size(config: MUNITConfig) -> int:
+    """The smallest square input every network accepts: enough to create all weights."""
+    size = max(2 ** config.gen.style_n_downsample * 2, 2 ** config.dis.n_layer * 2 ** (config.dis.num_scales - 1))
+    step = 2 ** config.gen.n_downsample
+    return -(-size // step) * step
+
+
+class MUNIT(keras.Model):
+    """MUNIT (Huang et al., ECCV 2018) as a Keras model.
+
+    >>> model = MUNIT(load_config("synthetic"))
+    >>> model.compile()
+    >>> model.fit(dataset_of_(x_a, x_b)_batches, steps_per_epoch=100, epochs=10)
+    >>> model.translate(images_a, "a2b", style=4)       # four random styles per image
+    """
+
+    def __init__(self, config: MUNITConfig | dict | None = None, **kwargs):
+        kwargs.setdefault("name", "munit")
+        super().__init__(**kwargs)
+        if config is None:
+            config = MUNITConfig()
+        elif isinstance(config, dict):
+            config = from_dict(config)
+        self.config = config
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(config.train.precision)
+        try:
+            self.gen_a = Generator(config.data.input_dim_a, config.gen, name="gen_a")
+            self.gen_b = Generator(config.data.input_dim_b, config.gen, name="gen_b")
+            self.dis_a = Discriminator(config.dis, name="dis_a")
+            self.dis_b = Discriminator(config.dis, name="dis_b")
+        finally:
+            keras.config.set_dtype_policy(previous)
+        self.perceptual = losses.PerceptualLoss(config.loss.vgg_weights) if config.loss.vgg_w > 0 else None
+        self._build_networks()
+        self.gen_optimizer = None
+        self.dis_optimizer = None
+
+    def _build_networks(self):
+        size = min_image_size(self.config)
+        for gen, dis, channels in ((self.gen_a, self.dis_a, self.config.data.input_dim_a),
+                                   (self.gen_b, self.dis_b, self.config.data.input_dim_b)):
+            x = ops.zeros((1, size, size, channels))
+            gen(x)
+            dis(x)
+        self.built = True
+
+    @property
+    def generator_variables(self):
+        return self.gen_a.trainable_variables + self.gen_b.trainable_variables
+
+    @property
+    def discriminator_variables(self):
+        return self.dis_a.trainable_variables + self.dis_b.trainable_variables
+
+    @property
+    def step(self):
+        """Completed training iterations (the generator optimiser's counter, saved in checkpoints)."""
+        return self.gen_optimizer.iterations
+
+    def compile(self, gen_optimizer=None, dis_optimizer=None, jit_compile=None, **kwargs):
+        """Create (and build, so that ``tf.distribute`` sees every variable up front) both optimisers.
+
+        Call inside ``strategy.scope()`` when distributing.
+        """
+        if jit_compile is None:
+            jit_compile = self.config.train.jit_compile
+        super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
+        self.gen_optimizer = gen_optimizer or make_optimizer(self.config.optim, "gen_optimizer")
+        self.dis_optimizer = dis_optimizer or make_optimizer(self.config.optim, "dis_optimizer")
+        if self.config.train.precision == "mixed_float16":
+            self.gen_optimizer = keras.optimizers.LossScaleOptimizer(self.gen_optimizer, name="gen_loss_scale")
+            self.dis_optimizer = keras.optimizers.LossScaleOptimizer(self.dis_optimizer, name="dis_loss_scale")
+        self.gen_optimizer.build(self.generator_variables)
+        self.dis_optimizer.build(self.discriminator_variables)
+
+    # ----------------------------------------------------------------------------------------
+    # Training
+    # ----------------------------------------------------------------------------------------
+    def _random_styles(self, local_batch, stream: int):
+        """N(0, I) style codes for both domains, identical for any number of replicas.
+
+        The codes of the *global* batch are drawn from a seed made of the config seed, the step and
+        the stream (0: discriminator update, 1: generator update); each replica takes its rows.
+        """
+        strategy = tf.distribute.get_strategy()
+        replicas = strategy.num_replicas_in_sync
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        seed = tf.stack([tf.constant(self.config.train.seed, tf.int64),
+                         tf.cast(self.step, tf.int64) * 2 + stream])
+        codes = tf.random.stateless_normal([local_batch * replicas, 2, self.config.gen.style_dim], seed)
+        start = tf.cast(replica, tf.int32) * local_batch
+        codes = codes[start:start + local_batch]
+        return codes[:, 0], codes[:, 1]
+
+    def discriminator_step(self, x_a, x_b):
+        """``dis_update``: D on real images vs translations made with fresh random styles."""
+        cfg = self.config
+        s_a, s_b = self._random_styles(tf.shape(x_a)[0], stream=0)
+        c_a, _ = self.gen_a.encode(x_a)
+        c_b, _ = self.gen_b.encode(x_b)
+        x_ba = tf.stop_gradient(self.gen_a.decode(c_b, s_a))
+        x_ab = tf.stop_gradient(self.gen_b.decode(c_a, s_b))
+        variables = self.discriminator_variables
+        with tf.GradientTape() as tape:
+            loss_dis_a = losses.dis_loss(self.dis_a(x_a), self.dis_a(x_ba), cfg.dis.gan_type)
+            loss_dis_b = losses.dis_loss(self.dis_b(x_b), self.dis_b(x_ab), cfg.dis.gan_type)
+            loss_dis_total = cfg.loss.gan_w * (loss_dis_a + loss_dis_b)
+            objective = self._objective(self.dis_optimizer, loss_dis_total, variables)
+        self._update(self.dis_optimizer, tape, objective, variables)
+        return {"loss_dis_a": loss_dis_a, "loss_dis_b": loss_dis_b, "loss_dis_total": loss_dis_total}
+
+    def generator_step(self, x_a, x_b):
+        """``gen_update``: reconstruction, latent reconstruction, optional cycle/perceptual, adversarial."""
+        cfg, w = self.config, self.config.loss
+        s_a, s_b = self._random_styles(tf.shape(x_a)[0], stream=1)
+        variables = self.generator_variables
+        out = {}
+        with tf.GradientTape() as tape:
+            c_a, s_a_prime = self.gen_a.encode(x_a)
+            c_b, s_b_prime = self.gen_b.encode(x_b)
+            x_a_recon = self.gen_a.decode(c_a, s_a_prime)
+            x_b_recon = self.gen_b.decode(c_b, s_b_prime)
+            x_ba = self.gen_a.decode(c_b, s_a)
+            x_ab = self.gen_b.decode(c_a, s_b)
+            c_b_recon, s_a_recon = self.gen_a.encode(x_ba)
+            c_a_recon, s_b_recon = self.gen_b.encode(x_ab)
+
+            out["loss_gen_recon_x_a"] = losses.recon_loss(x_a_recon, x_a)
+            out["loss_gen_recon_x_b"] = losses.recon_loss(x_b_recon, x_b)
+            out["loss_gen_recon_s_a"] = losses.recon_loss(s_a_recon, s_a)
+            out["loss_gen_recon_s_b"] = losses.recon_loss(s_b_recon, s_b)
+            out["loss_gen_recon_c_a"] = losses.recon_loss(c_a_recon, c_a)  # target not detached, as the reference
+            out["loss_gen_recon_c_b"] = losses.recon_loss(c_b_recon, c_b)
+            out["loss_gen_adv_a"] = losses.gen_adv_loss(self.dis_a(x_ba), cfg.dis.gan_type)
+            out["loss_gen_adv_b"] = losses.gen_adv_loss(self.dis_b(x_ab), cfg.dis.gan_type)
+            total = (w.gan_w * (out["loss_gen_adv_a"] + out["loss_gen_adv_b"])
+                     + w.recon_x_w * (out["loss_gen_recon_x_a"] + out["loss_gen_recon_x_b"])
+                     + w.recon_s_w * (out["loss_gen_recon_s_a"] + out["loss_gen_recon_s_b"])
+                     + w.recon_c_w * (out["loss_gen_recon_c_a"] + out["loss_gen_recon_c_b"]))
+            if w.recon_x_cyc_w > 0:
+                x_aba = self.gen_a.decode(c_a_recon, s_a_prime)
+                x_bab = self.gen_b.decode(c_b_recon, s_b_prime)
+                out["loss_gen_cycrecon_x_a"] = losses.recon_loss(x_aba, x_a)
+                out["loss_gen_cycrecon_x_b"] = losses.recon_loss(x_bab, x_b)
+                total += w.recon_x_cyc_w * (out["loss_gen_cycrecon_x_a"] + out["loss_gen_cycrecon_x_b"])
+            if w.vgg_w > 0:
+                out["loss_gen_vgg_a"] = self.perceptual(x_ba, x_b)  # translation vs its source image
+                out["loss_gen_vgg_b"] = self.perceptual(x_ab, x_a)
+                total += w.vgg_w * (out["loss_gen_vgg_a"] + out["loss_gen_vgg_b"])
+            out["loss_gen_total"] = total
+            objective = self._objective(self.gen_optimizer, total, variables)
+        self._update(self.gen_optimizer, tape, objective, variables)
+        return out
+
+    def _objective(self, optimizer, loss, variables):
+        """What is differentiated: loss + coupled weight decay, per replica, loss-scaled (float16)."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        penalty = losses.l2_penalty(variables, self.config.optim.weight_decay)
+        return optimizer.scale_loss((loss + penalty) / replicas)
+
+    @staticmethod
+    def _update(optimizer, tape, objective, variables):
+        gradients = tape.gradient(objective, variables)
+        optimizer.apply_gradients(zip(gradients, variables))
+
+    def train_step(self, data):
+        x_a, x_b = data
+        logs = self.discriminator_step(x_a, x_b)
+        logs.update(self.generator_step(x_a, x_b))
+        # Rank-1 values: multi-worker fit() reduces step outputs along axis 0.
+        return {name: tf.reshape(tf.cast(value, tf.float32), [1]) for name, value in logs.items()}
+
+    # ----------------------------------------------------------------------------------------
+    # Inference
+    # ----------------------------------------------------------------------------------------
+    def _generators(self, direction: str):
+        """(source generator, target generator) for ``a2b`` / ``b2a``."""
+        if direction == "a2b":
+            return self.gen_a, self.gen_b
+        if direction == "b2a":
+            return self.gen_b, self.gen_a
+        raise ValueError(f"direction must be 'a2b' or 'b2a'; got {direction!r}")
+
+    def _generator(self, domain: str):
+        if domain not in ("a", "b"):
+            raise ValueError(f"domain must be 'a' or 'b'; got {domain!r}")
+        return self.gen_a if domain == "a" else self.gen_b
+
+    def encode(self, images, domain: str):
+        """(content, style) codes of ``images`` from ``domain`` ('a' or 'b')."""
+        return self._generator(domain).encode(images)
+
+    def decode(self, content, style, domain: str):
+        """Images of ``domain`` from content codes and style codes."""
+        return self._generator(domain).decode(content, style)
+
+    def sample_styles(self, n: int, seed: int | None = None):
+        """``n`` style codes from the prior N(0, I), reproducible with ``seed``."""
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((n, self.config.gen.style_dim)).astype("float32")
+
+    @staticmethod
+    def interpolate_styles(start, end, steps: int, method: str = "linear"):
+        """``steps`` codes from ``start`` to ``end`` (both ends included); ``slerp`` for spherical."""
+        start, end = np.asarray(start, "float32"), np.asarray(end, "float32")
+        t = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]
+        if method == "linear":
+            return (1 - t) * start + t * end
+        if method != "slerp":
+            raise ValueError(f"method must be 'linear' or 'slerp'; got {method!r}")
+        cos = np.dot(start, end) / max(np.linalg.norm(start) * np.linalg.norm(end), 1e-12)
+        omega = np.arccos(np.clip(cos, -1.0, 1.0))
+        if omega < 1e-6:
+            return (1 - t) * start + t * end
+        return (np.sin((1 - t) * omega) * start + np.sin(t * omega) * end) / np.sin(omega)
+
+    def translate(self, images, direction: str = "a2b", style=None, seed: int | None = None):
+        """Translate ``images`` (B, H, W, C in [-1, 1]) keeping their content.
+
+        ``style`` is one of: None (one random style per image) -> (B, H, W, C); an int ``n``
+        (``n`` random styles per image) -> (B, n, H, W, C); style codes of shape (B, style_dim)
+        or (1, style_dim) -> (B, H, W, C); reference images of the target domain (R, H', W', C)
+        with R = B or 1 (example-guided) -> (B, H, W, C).
+        """
+        source, target = self._generators(direction)
+        images = ops.convert_to_tensor(images, "float32")
+        batch = int(images.shape[0])
+        content = source.encode_content(images)
+        if style is None or isinstance(style, (int, np.integer)):
+            count = 1 if style is None else int(style)
+            if count < 1:
+                raise ValueError(f"the number of styles must be >= 1; got {count}")
+            codes = self.sample_styles(batch * count, seed).reshape(batch, count, -1)
+            outputs = [target.decode(content, codes[:, k]) for k in range(count)]
+            return outputs[0] if style is None else ops.stack(outputs, axis=1)
+        style = ops.convert_to_tensor(style, "float32")
+        if len(style.shape) == 4:
+            style = target.encode_style(style)
+        elif len(style.shape) != 2 or style.shape[-1] != self.config.gen.style_dim:
+            raise ValueError(f"style must be None, an int, codes of shape (B, {self.config.gen.style_dim}) or "
+                             f"reference images (B, H, W, C); got shape {tuple(style.shape)}")
+        if style.shape[0] == 1 and batch > 1:
+            style = ops.repeat(style, batch, axis=0)
+        if style.shape[0] != batch:
+            raise ValueError(f"{style.shape[0]} styles given for {batch} images (give 1 or {batch})")
+        return target.decode(content, style)
+
+    def call(self, inputs, training=False):
+        """(x_a, x_b) -> (x_ab, x_ba) with random styles, so ``predict`` works."""
+        x_a, x_b = inputs
+        s_a = keras.random.normal((ops.shape(x_b)[0], self.config.gen.style_dim))
+        s_b = keras.random.normal((ops.shape(x_a)[0], self.config.gen.style_dim))
+        return self.gen_b.decode(self.gen_a.encode_content(x_a), s_b), self.gen_a.decode(self.gen_b.encode_content(x_b), s_a)
+
+    def get_config(self):
+        return {"config": self.config.to_dict(), "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config["config"], name=config.get("name", "munit"))

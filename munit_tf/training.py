@@ -1,0 +1,246 @@
+"""Training a MUNIT model from prepared data: strategy, full-state checkpoints, logs and samples.
+
+Output layout (``OUTPUT``)::
+
+    config.yaml           the resolved configuration of the run
+    checkpoints/          ckpt-<step>.{index,data-*}: both generators, both discriminators,
+                          both optimisers (with their step counters); the newest ``keep`` kept
+    logs/                 TensorBoard scalars of every loss term (and sample images)
+    images/               sample grids: gen_a2b_train_<step>.png, ..._current.png
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from munit_tf import visualize
+from munit_tf.config import MUNITConfig
+from munit_tf.data import dataset as data_lib
+from munit_tf.model import MUNIT
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """``default`` (one device), ``mirrored`` (all local devices), ``multi_worker`` (TF_CONFIG)."""
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def build_model(config: MUNITConfig, strategy: tf.distribute.Strategy | None = None) -> MUNIT:
+    """A compiled model whose every variable (networks and optimiser slots) lives in ``strategy``."""
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        model = MUNIT(config)
+        model.compile()
+    return model
+
+
+def _is_chief(strategy) -> bool:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    return resolver.task_type in ("chief", None) or (resolver.task_type == "worker" and resolver.task_id == 0
+                                                     and "chief" not in resolver.cluster_spec().as_dict())
+
+
+class Checkpointer:
+    """One ``tf.train.Checkpoint`` holding every network and optimiser: resume cannot forget a piece.
+
+    ``tf.train.CheckpointManager`` writes the index file last, so an interrupted save is never
+    listed as the latest checkpoint. Non-chief workers save to a scratch folder they delete.
+    """
+
+    def __init__(self, model: MUNIT, directory: str, keep: int = 3, chief: bool = True):
+        self.model = model
+        self.checkpoint = tf.train.Checkpoint(gen_a=model.gen_a, gen_b=model.gen_b, dis_a=model.dis_a,
+                                              dis_b=model.dis_b, gen_optimizer=model.gen_optimizer,
+                                              dis_optimizer=model.dis_optimizer)
+        self.chief = chief
+        self.directory = directory if chief else os.path.join(directory, f".worker-{os.getpid()}")
+        self.manager = tf.train.CheckpointManager(self.checkpoint, self.directory, max_to_keep=keep)
+
+    @property
+    def latest(self) -> str | None:
+        return self.manager.latest_checkpoint
+
+    def restore(self, path: str | None = None) -> int:
+        """Restore ``path`` (default: the latest); returns the step it was saved at (0 if none)."""
+        path = path or self.latest
+        if path:
+            self.checkpoint.restore(path).assert_existing_objects_matched()
+        return int(self.model.step.numpy())
+
+    def save(self) -> str:
+        path = self.manager.save(checkpoint_number=int(self.model.step.numpy()))
+        if not self.chief:
+            shutil.rmtree(self.directory, ignore_errors=True)
+        return path
+
+
+class CheckpointCallback(keras.callbacks.Callback):
+    def __init__(self, checkpointer: Checkpointer, every: int):
+        super().__init__()
+        self.checkpointer, self.every, self.last = checkpointer, every, None
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.step.numpy())
+        if step % self.every == 0 and step != self.last:
+            self.checkpointer.save()
+            self.last = step
+
+    def on_train_end(self, logs=None):
+        if int(self.model.step.numpy()) != self.last:
+            self.checkpointer.save()
+            self.last = int(self.model.step.numpy())
+
+
+class StopAtStep(keras.callbacks.Callback):
+    """Stops ``fit`` when the model's step reaches ``max_iter`` (the reference's ``max_iter``)."""
+
+    def __init__(self, max_iter: int):
+        super().__init__()
+        self.max_iter = max_iter
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.step.numpy()) >= self.max_iter:
+            self.model.stop_training = True
+
+
+class LossLogger(keras.callbacks.Callback):
+    """TensorBoard scalars for every loss term every ``every`` steps, indexed by the model's step."""
+
+    def __init__(self, log_dir: str, every: int):
+        super().__init__()
+        self.every = every
+        self.writer = tf.summary.create_file_writer(log_dir)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.step.numpy())
+        if step % self.every or not logs:
+            return
+        with self.writer.as_default(step=step):
+            for name, value in logs.items():
+                tf.summary.scalar(name, float(np.mean(value)))
+            tf.summary.scalar("learning_rate", float(np.asarray(
+                self.model.gen_optimizer.learning_rate)))
+        self.writer.flush()
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Every ``every`` steps: the display grid as PNG files and a TensorBoard image."""
+
+    def __init__(self, images_dir: str, log_dir: str, display, every: int, seed: int):
+        super().__init__()
+        self.images_dir, self.every, self.seed = images_dir, every, seed
+        self.x_a, self.x_b = display
+        self.writer = tf.summary.create_file_writer(log_dir)
+        self.paths = []
+
+    def on_train_begin(self, logs=None):
+        rng = np.random.default_rng(self.seed)  # fixed display styles, as the reference's s_a/s_b
+        style_dim = self.model.config.gen.style_dim
+        self.s_a = rng.standard_normal((len(self.x_a), style_dim)).astype("float32")
+        self.s_b = rng.standard_normal((len(self.x_b), style_dim)).astype("float32")
+
+    def write(self, step: int) -> list[str]:
+        rows = visualize.sample_rows(self.model, self.x_a, self.x_b, self.s_a, self.s_b, seed=step)
+        self.paths = []
+        with self.writer.as_default(step=step):
+            for direction, batches in rows.items():
+                image = visualize.grid(batches)
+                for name in (f"gen_{direction}_train_{step:08d}.png", f"gen_{direction}_train_current.png"):
+                    self.paths.append(visualize.save_png(image, os.path.join(self.images_dir, name)))
+                tf.summary.image(f"samples/{direction}", image[None], step=step)
+        self.writer.flush()
+        return self.paths
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.step.numpy())
+        if self.every and step % self.every == 0:
+            self.write(step)
+
+    def on_train_end(self, logs=None):
+        self.write(int(self.model.step.numpy()))
+
+
+class OutputExistsError(FileExistsError):
+    pass
+
+
+def prepare_output(output: str, resume: bool, overwrite: bool) -> None:
+    checkpoints = os.path.join(output, "checkpoints")
+    has_checkpoints = tf.io.gfile.exists(os.path.join(checkpoints, "checkpoint"))
+    if has_checkpoints and not (resume or overwrite):
+        raise OutputExistsError(f"{output} already holds a training run; pass --resume to continue it or "
+                                "--overwrite to start again")
+    if overwrite and not resume and tf.io.gfile.exists(output):
+        tf.io.gfile.rmtree(output)
+    for sub in ("checkpoints", "logs", "images"):
+        tf.io.gfile.makedirs(os.path.join(output, sub))
+
+
+def train(config: MUNITConfig, data_dir: str, output: str, resume: bool = False, overwrite: bool = False,
+          strategy: tf.distribute.Strategy | None = None, verbose: int | str = "auto") -> dict:
+    """Train until ``config.train.max_iter``; returns {"step", "checkpoint", "samples", "logs"}."""
+    strategy = strategy or make_strategy(config.train.strategy)
+    chief = _is_chief(strategy)
+    if chief:
+        prepare_output(output, resume, overwrite)
+        with open(os.path.join(output, "config.yaml"), "w") as handle:
+            handle.write(config.to_yaml())
+    model = build_model(config, strategy)
+    checkpointer = Checkpointer(model, os.path.join(output, "checkpoints"), config.train.keep_checkpoints, chief)
+    start = checkpointer.restore(tf.train.latest_checkpoint(os.path.join(output, "checkpoints"))) if resume else 0
+    dataset = data_lib.make_dataset(data_dir, config, start_step=start)
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        dataset = dataset.with_options(options)
+    display_count = config.train.display_size
+    display = next(iter(data_lib.make_dataset(data_dir, config, split="train", training=False,
+                                              batch_size=display_count).take(1)))
+    display = tuple(np.asarray(x) for x in display)
+    samples = SampleGrid(os.path.join(output, "images"), os.path.join(output, "logs"), display,
+                         config.train.image_save_iter, config.train.seed)
+    callbacks = [StopAtStep(config.train.max_iter), CheckpointCallback(checkpointer, config.train.snapshot_save_iter)]
+    if chief:
+        callbacks += [LossLogger(os.path.join(output, "logs"), config.train.log_iter), samples]
+    spe = config.train.steps_per_epoch
+    if start < config.train.max_iter:
+        model.fit(dataset, steps_per_epoch=spe, initial_epoch=start // spe,
+                  epochs=math.ceil(config.train.max_iter / spe) + 1, callbacks=callbacks,
+                  verbose=verbose if chief else 0)
+    result = {"step": int(model.step.numpy()), "checkpoint": checkpointer.latest if chief else None,
+              "samples": samples.paths, "logs": os.path.join(output, "logs")}
+    if chief:
+        with open(os.path.join(output, "train_result.json"), "w") as handle:
+            json.dump(result, handle, indent=2)
+    return result
+
+
+def load_model(output_or_checkpoint: str, config: MUNITConfig | None = None) -> MUNIT:
+    """A model restored from a run folder (its config.yaml and latest checkpoint) or a checkpoint path."""
+    from munit_tf.config import load_config
+
+    if tf.io.gfile.isdir(output_or_checkpoint):
+        run = output_or_checkpoint
+        checkpoint = tf.train.latest_checkpoint(os.path.join(run, "checkpoints"))
+    else:
+        checkpoint = output_or_checkpoint
+        run = os.path.dirname(os.path.dirname(checkpoint))
+    if checkpoint is None:
+        raise FileNotFoundError(f"no checkpoint found in {output_or_checkpoint}")
+    if config is None:
+        config = load_config(os.path.join(run, "config.yaml"))
+    model = build_model(config)
+    Checkpointer(model, os.path.dirname(checkpoint)).restore(checkpoint)
+    return model
