@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError)
 
@@ -99,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not args.debug:  # TensorFlow's start-up chatter (CUDA plugin registration) is not for users
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        warnings.filterwarnings("ignore", category=FutureWarning)
     try:
         return args.func(args)
     except USER_ERRORS as error:

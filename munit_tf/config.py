@@ -261,7 +261,7 @@ def _resolve(name_or_path: str, seen: tuple = ()) -> dict:
         raise ConfigError(f"config: {name_or_path!r} is neither a preset ({', '.join(PRESETS)}) nor a YAML file")
     base = data.pop("base", None)
     layers = _resolve(base, seen + (name_or_path,)) if base else {}
-    return {"name": name, **_deep_update(layers, data)}
+    return {**_deep_update(layers, data), "name": data.get("name", name)}  # a base's name is not ours
 
 
 def _deep_update(base: dict, update: Mapping) -> dict:

@@ -100,6 +100,15 @@ class MUNIT(keras.Model):
         self.gen_optimizer.build(self.generator_variables)
         self.dis_optimizer.build(self.discriminator_variables)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Nothing to build: every network variable exists after ``__init__`` and every optimiser
+        variable after ``compile``.
+
+        Keras 3.12's version peeks at the first batch and calls ``strategy.reduce`` on the whole
+        ``(x_a, x_b)`` tuple, which ``MultiWorkerMirroredStrategy`` cannot reduce (it takes one
+        tensor, not a nest), so multi-worker ``fit()`` would fail before its first step.
+        """
+
     # ----------------------------------------------------------------------------------------
     # Training
     # ----------------------------------------------------------------------------------------

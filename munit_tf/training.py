@@ -176,16 +176,20 @@ class OutputExistsError(FileExistsError):
     pass
 
 
+RUN_FOLDERS = ("checkpoints", "logs", "images")
+
+
 def prepare_output(output: str, resume: bool, overwrite: bool) -> None:
     checkpoints = os.path.join(output, "checkpoints")
     has_checkpoints = tf.io.gfile.exists(os.path.join(checkpoints, "checkpoint"))
     if has_checkpoints and not (resume or overwrite):
         raise OutputExistsError(f"{output} already holds a training run; pass --resume to continue it or "
                                 "--overwrite to start again")
-    if overwrite and not resume and tf.io.gfile.exists(output):
-        tf.io.gfile.rmtree(output)
-    for sub in ("checkpoints", "logs", "images"):
-        tf.io.gfile.makedirs(os.path.join(output, sub))
+    for sub in RUN_FOLDERS:
+        path = os.path.join(output, sub)
+        if overwrite and not resume and tf.io.gfile.exists(path):
+            tf.io.gfile.rmtree(path)  # only what a run writes: data kept beside it survives
+        tf.io.gfile.makedirs(path)
 
 
 def train(config: MUNITConfig, data_dir: str, output: str, resume: bool = False, overwrite: bool = False,

@@ -1,0 +1,29 @@
+"""Test set-up: two logical CPU devices (for MirroredStrategy) before TensorFlow starts, and a
+small prepared synthetic dataset shared by the tests."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+
+
+@pytest.fixture(scope="session")
+def synthetic_data(tmp_path_factory):
+    """Prepared TFRecords of the synthetic dataset at 32x32 (the tiny preset's size)."""
+    from munit_tf.data import synthetic
+
+    root = str(tmp_path_factory.mktemp("synthetic"))
+    synthetic.write_tfrecords(root, train_per_domain=24, test_per_domain=6, size=32, seed=0, shards=2)
+    return root
+
+
+@pytest.fixture
+def tiny_config():
+    from munit_tf.config import load_config
+
+    return load_config("tiny")

@@ -1,0 +1,75 @@
+"""The synthetic dataset's ground truth, the TFRecord schema and the tf.data reader."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from munit_tf.config import load_config
+from munit_tf.data import dataset, schema, synthetic
+
+
+def test_synthetic_examples_are_deterministic_and_varied():
+    first, again = synthetic.example("b", 3, seed=1), synthetic.example("b", 3, seed=1)
+    np.testing.assert_array_equal(first["image"], again["image"])
+    assert first["style"] == again["style"] and first["id"] == "synthetic-train-b-000003"
+    other = synthetic.example("b", 4, seed=1)
+    assert not np.array_equal(first["image"], other["image"])
+    families = {synthetic.example("a", i)["content"][0] for i in range(60)}
+    textures = {synthetic.example("b", i)["style"][0] for i in range(60)}
+    assert len(families) == len(synthetic.FAMILIES) and len(textures) == len(synthetic.TEXTURES)
+
+
+def test_domain_b_foreground_is_the_mask_and_domain_a_draws_its_outline():
+    for index in range(5):
+        image_a, image_b, mask, _ = synthetic.render_pair(index, size=64)
+        background = np.round(synthetic.BACKGROUND * 255)
+        foreground_b = np.abs(image_b.astype(float) - background).max(-1) > 40
+        iou = (foreground_b & (mask > 0)).sum() / (foreground_b | (mask > 0)).sum()
+        assert iou > 0.9
+        dark_a = image_a.max(-1) < 128
+        interior = mask.astype(bool)
+        for _ in range(3):  # erode: the outline lies on the boundary, not inside the shape
+            interior = interior & np.roll(interior, 1, 0) & np.roll(interior, -1, 0) & np.roll(interior, 1, 1) \
+                & np.roll(interior, -1, 1)
+        assert dark_a.sum() > 20 and (dark_a & interior).sum() == 0
+
+
+def test_tfrecords_round_trip_pixels_and_ground_truth(synthetic_data):
+    record = next(iter(tf.data.TFRecordDataset(schema.list_shards(synthetic_data, "train", "b"),
+                                               compression_type="GZIP")))
+    parsed = schema.parse_example(record)
+    expected = synthetic.example("b", 0, seed=0, size=32)
+    np.testing.assert_array_equal(tf.io.decode_png(parsed["image"]).numpy(), expected["image"])
+    np.testing.assert_array_equal(tf.io.decode_png(parsed["mask"]).numpy()[..., 0] // 255, expected["mask"])
+    np.testing.assert_allclose(parsed["style"].numpy(), expected["style"], rtol=1e-6)
+    assert parsed["domain"].numpy() == b"b" and int(parsed["height"]) == 32
+
+
+def test_training_batches_are_scaled_unpaired_and_resumable(synthetic_data, tiny_config):
+    batches = [tuple(t.numpy() for t in b) for b in dataset.make_dataset(synthetic_data, tiny_config).take(4)]
+    x_a, x_b = batches[0]
+    assert x_a.shape == (2, 32, 32, 3) and x_a.dtype == np.float32
+    assert -1.0 <= x_a.min() and x_a.max() <= 1.0 and not np.array_equal(x_a, x_b)
+    resumed = next(iter(dataset.make_dataset(synthetic_data, tiny_config, start_step=3)))
+    np.testing.assert_array_equal(resumed[0].numpy(), batches[3][0])
+    np.testing.assert_array_equal(resumed[1].numpy(), batches[3][1])
+
+
+def test_evaluation_input_keeps_the_exact_pixels(synthetic_data, tiny_config):
+    x_a, _ = next(iter(dataset.make_dataset(synthetic_data, tiny_config, split="test", training=False)))
+    expected = synthetic.example("a", 0, seed=0, size=32, split="test")["image"] / 127.5 - 1.0
+    np.testing.assert_allclose(x_a.numpy()[0], expected, atol=1e-6)
+
+
+def test_resize_and_crop_follow_the_config(synthetic_data):
+    config = load_config("tiny", ["data.new_size=48", "data.crop_size=32"])
+    image = tf.io.encode_png(tf.zeros((40, 80, 3), tf.uint8))
+    resized = dataset.resize_shorter_side(dataset.decode(image), 48)
+    assert tuple(resized.shape) == (48, 96, 3)
+    out = dataset.preprocess(image, config.data, 3, training=True, seed=tf.constant([1, 2], tf.int64))
+    assert tuple(out.shape) == (32, 32, 3)
+
+
+def test_missing_data_is_a_readable_error(tmp_path, tiny_config):
+    with pytest.raises(FileNotFoundError, match="munit-tf prepare"):
+        dataset.make_dataset(str(tmp_path), tiny_config)

@@ -1,0 +1,81 @@
+"""The same training step under the default strategy, MirroredStrategy and MultiWorkerMirroredStrategy."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import portpicker
+import tensorflow as tf
+
+from munit_tf.config import load_config
+from munit_tf.model import MUNIT
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _fit_one_step(strategy, config, initial_weights, batch):
+    with strategy.scope():
+        model = MUNIT(config)
+        # Plain SGD: unlike Adam, its update is proportional to the gradient, so a wrong loss
+        # scaling across replicas would show.
+        model.compile(gen_optimizer=keras.optimizers.SGD(0.1), dis_optimizer=keras.optimizers.SGD(0.1))
+    model.set_weights(initial_weights)
+    model.fit(tf.data.Dataset.from_tensors(batch).repeat(), steps_per_epoch=1, epochs=1, verbose=0)
+    return [v.numpy() for v in model.weights]
+
+
+def test_mirrored_step_on_two_replicas_equals_one_replica_on_the_global_batch():
+    config = load_config("tiny", ["train.batch_size=4"])
+    rng = np.random.default_rng(0)
+    batch = tuple(rng.uniform(-1, 1, (4, 32, 32, 3)).astype("float32") for _ in range(2))
+    initial = MUNIT(config).get_weights()
+    single = _fit_one_step(tf.distribute.get_strategy(), config, initial, batch)
+    mirrored_strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    assert mirrored_strategy.num_replicas_in_sync == 2
+    mirrored = _fit_one_step(mirrored_strategy, config, initial, batch)
+    moved = 0
+    for start, one, two in zip(initial, single, mirrored):
+        np.testing.assert_allclose(two, one, rtol=1e-4, atol=2e-6)
+        moved += not np.allclose(one, start)
+    assert moved > len(initial) // 2  # the step really changed the weights
+
+
+WORKER = textwrap.dedent("""
+    import json, os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import numpy as np
+    from munit_tf.config import load_config
+    from munit_tf import training
+    from munit_tf.data import dataset
+    config = load_config("tiny", ["train.strategy=multi_worker", "train.batch_size=4"])
+    strategy = training.make_strategy(config.train.strategy)
+    model = training.build_model(config, strategy)
+    history = model.fit(dataset.make_dataset(sys.argv[1], config), steps_per_epoch=2, epochs=1, verbose=0)
+    print("RESULT " + json.dumps({"replicas": strategy.num_replicas_in_sync, "step": int(model.step.numpy()),
+                                  "digest": float(sum(np.abs(v.numpy()).sum() for v in model.weights)),
+                                  "loss": float(np.ravel(history.history["loss_gen_total"])[-1])}))
+""")
+
+
+def test_two_worker_processes_on_loopback_train_in_lockstep(synthetic_data):
+    ports = [portpicker.pick_unused_port() for _ in range(2)]
+    cluster = {"worker": [f"localhost:{port}" for port in ports]}
+    processes = []
+    for index in range(2):
+        env = {**os.environ, "PYTHONPATH": ROOT,
+               "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
+        processes.append(subprocess.Popen([sys.executable, "-c", WORKER, synthetic_data], env=env,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err[-3000:]
+        results.append(json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:]))
+    assert [r["replicas"] for r in results] == [2, 2]
+    assert [r["step"] for r in results] == [2, 2]
+    assert results[0]["digest"] == results[1]["digest"]  # every worker holds the same weights
+    assert np.isfinite(results[0]["loss"])
