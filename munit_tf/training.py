@@ -201,6 +201,7 @@ def train(config: MUNITConfig, data_dir: str, output: str, resume: bool = False,
         prepare_output(output, resume, overwrite)
         with open(os.path.join(output, "config.yaml"), "w") as handle:
             handle.write(config.to_yaml())
+    keras.utils.set_random_seed(config.train.seed)  # same initial weights for the same config
     model = build_model(config, strategy)
     checkpointer = Checkpointer(model, os.path.join(output, "checkpoints"), config.train.keep_checkpoints, chief)
     start = checkpointer.restore(tf.train.latest_checkpoint(os.path.join(output, "checkpoints"))) if resume else 0

@@ -1,0 +1,64 @@
+"""The command line: the demo end to end, and one readable line with exit code 2 for user mistakes."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from munit_tf import cli
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_demo_trains_and_prints_the_sample_grid(tmp_path, capsys):
+    output = tmp_path / "demo"
+    code = cli.main(["demo", "--output", str(output), "--steps", "2", "--synthetic-count", "8",
+                     "--set", "train.batch_size=2", "--set", "train.steps_per_epoch=2"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "trained to step 2" in printed
+    grids = [line.split(":", 1)[1].strip() for line in printed.splitlines() if line.startswith("sample grid:")]
+    assert len(grids) == 2
+    width, height = Image.open(grids[0]).size
+    assert (width, height) == (8 * 64, 4 * 64)  # display_size columns x (input, recon, fixed, random)
+
+
+def test_train_with_prepared_data_and_resume(tmp_path, synthetic_data, capsys):
+    args = ["train", "--config", "tiny", "--data", synthetic_data, "--output", str(tmp_path), "--steps", "2"]
+    assert cli.main(args) == 0
+    assert cli.main(args) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert cli.main(args[:-1] + ["3", "--resume"]) == 0
+    assert "trained to step 3" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--config", "nope"], "neither a preset"),
+    (["--set", "gen.dimm=3"], "gen.dimm: unknown field"),
+    (["--set", "train.batch_size=-1"], "train.batch_size: must be >= 1"),
+])
+def test_bad_config_is_one_line_and_exit_code_2(tmp_path, synthetic_data, capsys, extra, message):
+    args = ["train", "--config", "tiny", "--data", synthetic_data, "--output", str(tmp_path)] + extra
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_missing_data_folder(tmp_path, capsys):
+    assert cli.main(["train", "--config", "tiny", "--data", str(tmp_path / "none"), "--output", str(tmp_path)]) == 2
+    assert "no such folder" in capsys.readouterr().err
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    with pytest.raises(ValueError):
+        cli.main(["--debug", "train", "--config", "nope", "--data", "x", "--output", str(tmp_path)])
+
+
+def test_installed_entry_point_reports_user_errors_without_a_traceback(tmp_path):
+    command = [os.path.join(os.path.dirname(sys.executable), "munit-tf"), "train", "--config", "tiny",
+               "--data", str(tmp_path / "missing"), "--output", str(tmp_path / "run")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "no such folder" in result.stderr
