@@ -120,7 +120,8 @@ class MUNIT(keras.Model):
         """
         strategy = tf.distribute.get_strategy()
         replicas = strategy.num_replicas_in_sync
-        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        context = tf.distribute.get_replica_context()  # None when called outside strategy.run
+        replica = context.replica_id_in_sync_group if context is not None else 0
         seed = tf.stack([tf.constant(self.config.train.seed, tf.int64),
                          tf.cast(self.step, tf.int64) * 2 + stream])
         codes = tf.random.stateless_normal([local_batch * replicas, 2, self.config.gen.style_dim], seed)

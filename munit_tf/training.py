@@ -222,7 +222,7 @@ def train(config: MUNITConfig, data_dir: str, output: str, resume: bool = False,
     spe = config.train.steps_per_epoch
     if start < config.train.max_iter:
         model.fit(dataset, steps_per_epoch=spe, initial_epoch=start // spe,
-                  epochs=math.ceil(config.train.max_iter / spe) + 1, callbacks=callbacks,
+                  epochs=math.ceil(config.train.max_iter / spe), callbacks=callbacks,
                   verbose=verbose if chief else 0)
     result = {"step": int(model.step.numpy()), "checkpoint": checkpointer.latest if chief else None,
               "samples": samples.paths, "logs": os.path.join(output, "logs")}

@@ -1,0 +1,94 @@
+"""Seconds per training iteration, images/s, analytic FLOPs and achieved GFLOP/s, peak memory.
+
+    python benchmarks/train_step.py --config edges2shoes --size 256 --batch 1 --steps 5
+
+FLOPs are counted by TensorFlow's graph profiler on the forward pass of each network at this
+size (2 FLOPs per multiply-add) and combined as the reference's iteration runs them: the D
+update encodes and decodes without gradients, then runs D forward and backward on 4 images;
+the G update runs its forward pass, twice that again for the backward pass (the usual 1:2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from munit_tf.config import load_config  # noqa: E402
+from munit_tf.training import build_model  # noqa: E402
+
+
+def forward_flops(function, *specs) -> float:
+    concrete = tf.function(function).get_concrete_function(*specs)
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    profile = tf.compat.v1.profiler.profile(graph=concrete.graph, options=options)
+    return float(profile.total_float_ops)
+
+
+def iteration_flops(model, size: int, batch: int) -> dict:
+    cfg = model.config
+    image = tf.TensorSpec([batch, size, size, 3], tf.float32)
+    content_shape = model.gen_a.enc_content(tf.zeros([1, size, size, 3])).shape[1:]
+    content = tf.TensorSpec([batch, *content_shape], tf.float32)
+    style = tf.TensorSpec([batch, cfg.gen.style_dim], tf.float32)
+    enc_c = forward_flops(model.gen_a.enc_content, image)
+    enc_s = forward_flops(model.gen_a.enc_style, image)
+    dec = forward_flops(model.gen_a.decode, content, style)
+    dis = forward_flops(model.dis_a, image)
+    d_update = 2 * enc_c + 2 * dec + 3 * (4 * dis)  # no-grad translations, then D fwd+bwd on 4 images
+    g_forward = 4 * (enc_c + enc_s) + 4 * dec + 2 * dis + (2 * dec if cfg.loss.recon_x_cyc_w else 0)
+    g_update = 3 * g_forward
+    return {"content_encoder": enc_c, "style_encoder": enc_s, "decoder": dec, "discriminator": dis,
+            "dis_update": d_update, "gen_update": g_update, "iteration": d_update + g_update}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default="edges2shoes")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    args = parser.parse_args()
+    config = load_config(args.config, [f"data.new_size={args.size}", f"data.crop_size={args.size}",
+                                       f"train.batch_size={args.batch}"] + args.overrides)
+    model = build_model(config)
+    flops = iteration_flops(model, args.size, args.batch)
+    rng = np.random.default_rng(0)
+    batch = tuple(tf.constant(rng.uniform(-1, 1, (args.batch, args.size, args.size, 3)).astype("float32"))
+                  for _ in range(2))
+    step = tf.function(model.train_step, jit_compile=config.train.jit_compile)
+    for _ in range(args.warmup):
+        step(batch)["loss_gen_total"].numpy()
+    times = []
+    for _ in range(args.steps):
+        start = time.perf_counter()
+        step(batch)["loss_gen_total"].numpy()
+        times.append(time.perf_counter() - start)
+    seconds = float(np.median(times))
+    result = {
+        "config": config.name, "size": args.size, "batch": args.batch, "precision": config.train.precision,
+        "jit_compile": config.train.jit_compile, "seconds_per_iteration": round(seconds, 3),
+        "seconds_min_max": [round(min(times), 3), round(max(times), 3)],
+        "images_per_second": round(args.batch / seconds, 3),
+        "tflops_per_iteration": round(flops["iteration"] / 1e12, 4),
+        "tflops_gen_update": round(flops["gen_update"] / 1e12, 4),
+        "tflops_dis_update": round(flops["dis_update"] / 1e12, 4),
+        "achieved_gflops": round(flops["iteration"] / seconds / 1e9, 1),
+        "peak_memory_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2),
+        "tensorflow": tf.__version__, "cores": os.cpu_count(),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
