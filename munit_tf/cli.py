@@ -45,21 +45,54 @@ def _print_result(result: dict, started: float) -> None:
 
 def cmd_train(args) -> int:
     from munit_tf import training
-    from munit_tf.data import synthetic
+    from munit_tf.data import prepare
 
     config = _config(args)
     data = args.data
     if data == "synthetic":
         data = os.path.join(args.output, "data")
         if not os.path.exists(os.path.join(data, "manifest.json")):
-            print(f"writing the synthetic dataset to {data}")
-            synthetic.write_tfrecords(data, args.synthetic_count, max(8, args.synthetic_count // 10),
-                                      size=config.data.new_size, seed=config.train.seed)
+            options = prepare.PrepareOptions(output=data, min_size=config.data.new_size, overwrite=True,
+                                             synthetic_size=config.data.new_size, seed=config.train.seed)
+            prepare.prepare(prepare.synthetic_items(args.synthetic_count, config.train.seed), options,
+                            source="synthetic")
     elif not os.path.isdir(data):
         raise FileNotFoundError(f"--data {data}: no such folder (prepared TFRecords, or 'synthetic')")
     started = time.time()
     result = training.train(config, data, args.output, resume=args.resume, overwrite=args.overwrite)
     _print_result(result, started)
+    return 0
+
+
+def cmd_prepare(args) -> int:
+    from munit_tf.data import prepare
+
+    options = prepare.PrepareOptions(output=args.output, resize=args.resize, shards=args.shards,
+                                     min_size=args.min_size, max_pixels=args.max_pixels, overwrite=args.overwrite,
+                                     synthetic_count=args.synthetic_count, synthetic_size=args.synthetic_size,
+                                     seed=args.seed)
+    explicit = {(split, domain): getattr(args, f"{split}_{domain}") for split, domain in prepare.FOLDER_NAMES
+                if getattr(args, f"{split}_{domain}")}
+    for value, name in ((args.resize, "--resize"), (args.shards, "--shards"), (args.max_pixels, "--max-pixels")):
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be >= 1; got {value}")
+    if explicit and args.source:
+        raise ValueError("give either --source or --train-a/--train-b/--test-a/--test-b, not both")
+    if explicit:
+        if ("train", "a") not in explicit or ("train", "b") not in explicit:
+            raise ValueError("--train-a and --train-b are both required")
+        items, source = prepare.explicit_items(explicit), "folders"
+    elif not args.source:
+        raise ValueError("--source is required (a folder with trainA/ trainB/, 'synthetic' or 'tfds:NAME')")
+    elif args.source == "synthetic":
+        options.min_size = min(options.min_size, options.synthetic_size)
+        items, source = prepare.synthetic_items(args.synthetic_count, args.seed), "synthetic"
+    elif args.source.startswith(prepare.TFDS_PREFIX):
+        items = prepare.tfds_items(args.source[len(prepare.TFDS_PREFIX):], args.tfds_data_dir)
+        source = args.source
+    else:
+        items, source = prepare.folder_items(args.source), os.path.abspath(args.source)
+    prepare.prepare(items, options, args.beam_args, source=source)
     return 0
 
 
@@ -88,6 +121,30 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--synthetic-count", type=int, default=2000, help="images per domain for --data synthetic")
     train.set_defaults(func=cmd_train)
 
+    prep = commands.add_parser(
+        "prepare", help="validate two image collections into sharded TFRecords (Apache Beam)",
+        description="Validate images and write DIR/{train,test}/{a,b}-*.tfrecord.gz, manifest.json and "
+                    "rejected.jsonl. Arguments this command does not know go to Beam, e.g. "
+                    "--runner=DataflowRunner --project=... or --direct_running_mode=multi_processing.")
+    prep.add_argument("--source", help="a folder with trainA/ trainB/ [testA/ testB/], 'synthetic', or "
+                                       "'tfds:NAME' (e.g. tfds:cycle_gan/horse2zebra)")
+    for split in ("train", "test"):
+        for domain in ("a", "b"):
+            prep.add_argument(f"--{split}-{domain}", dest=f"{split}_{domain}", metavar="FOLDER_OR_LIST",
+                              help=f"images of {split} domain {domain.upper()}: a folder or a file listing paths")
+    prep.add_argument("--output", required=True)
+    prep.add_argument("--resize", type=int, help="resize so the shorter side is at most this (never upsamples)")
+    prep.add_argument("--shards", type=int, default=4, help="files per split and domain (default 4)")
+    prep.add_argument("--min-size", type=int, default=256, help="reject images whose shorter side is smaller "
+                                                                "(default 256, the crop size)")
+    prep.add_argument("--max-pixels", type=int, default=50_000_000, help="reject larger images (decompression bombs)")
+    prep.add_argument("--overwrite", action="store_true", help="replace what --output holds")
+    prep.add_argument("--synthetic-count", type=int, default=1000, help="synthetic images per domain in train")
+    prep.add_argument("--synthetic-size", type=int, default=64)
+    prep.add_argument("--seed", type=int, default=0)
+    prep.add_argument("--tfds-data-dir", help="TFDS data folder (default: TFDS' own)")
+    prep.set_defaults(func=cmd_prepare, accepts_beam_args=True)
+
     demo = commands.add_parser("demo", help="train the synthetic preset for a few minutes and write a sample grid")
     demo.add_argument("--output", default="runs/demo")
     demo.add_argument("--steps", type=int, help="training steps (default: the synthetic preset's max_iter)")
@@ -99,7 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "accepts_beam_args", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.beam_args = unknown
     if not args.debug:  # TensorFlow's start-up chatter (CUDA plugin registration) is not for users
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         warnings.filterwarnings("ignore", category=FutureWarning)

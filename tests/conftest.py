@@ -14,11 +14,12 @@ tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceCon
 
 @pytest.fixture(scope="session")
 def synthetic_data(tmp_path_factory):
-    """Prepared TFRecords of the synthetic dataset at 32x32 (the tiny preset's size)."""
-    from munit_tf.data import synthetic
+    """The synthetic dataset at 32x32 (the tiny preset's size), prepared by the Beam job."""
+    from munit_tf.data import prepare
 
-    root = str(tmp_path_factory.mktemp("synthetic"))
-    synthetic.write_tfrecords(root, train_per_domain=24, test_per_domain=6, size=32, seed=0, shards=2)
+    root = str(tmp_path_factory.mktemp("synthetic") / "data")
+    options = prepare.PrepareOptions(output=root, shards=2, min_size=32, synthetic_size=32)
+    prepare.prepare(prepare.synthetic_items(24, seed=0), options, log=lambda *_: None)
     return root
 
 

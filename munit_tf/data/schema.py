@@ -55,13 +55,14 @@ def _floats(values) -> tf.train.Feature:
 
 def encode_example(image: bytes, example_id: str, domain: str, height: int, width: int, mask: bytes = b"",
                    content=(), style=()) -> bytes:
-    """A serialized tf.train.Example in this schema."""
+    """A serialized tf.train.Example in this schema, the same bytes for the same values."""
     if domain not in DOMAINS:
         raise ValueError(f"domain must be one of {DOMAINS}; got {domain!r}")
     feature = {"image": _bytes(image), "id": _bytes(example_id.encode()), "domain": _bytes(domain.encode()),
                "height": _int(height), "width": _int(width), "mask": _bytes(mask), "content": _floats(content),
                "style": _floats(style)}
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+    # deterministic: protobuf map order otherwise varies between processes, and so would the files
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(deterministic=True)
 
 
 def parse_example(serialized) -> dict:

@@ -15,15 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import math
-import os
 
 import numpy as np
-import tensorflow as tf
 from PIL import Image, ImageDraw
-
-from munit_tf.data import schema
 
 FAMILIES = ("ellipse", "rectangle", "triangle", "star", "cross", "hexagon")
 TEXTURES = ("solid", "stripes", "checks", "gradient", "noise")
@@ -195,30 +190,3 @@ def png_bytes(array: np.ndarray) -> bytes:
     Image.fromarray(array).save(buffer, format="PNG")
     return buffer.getvalue()
 
-
-def write_tfrecords(root: str, train_per_domain: int, test_per_domain: int, size: int = 64, seed: int = 0,
-                    shards: int = 2) -> dict:
-    """Write the synthetic dataset in the prepared-data layout of ``schema``; returns the counts.
-
-    A single-process writer for small sets (tests, the demo); the Beam job prepares large ones.
-    """
-    counts = {}
-    for split, count in (("train", train_per_domain), ("test", test_per_domain)):
-        os.makedirs(os.path.join(root, split), exist_ok=True)
-        for domain in DOMAINS:
-            n_shards = max(1, min(shards, count))
-            writers = [tf.io.TFRecordWriter(os.path.join(root, schema.shard_name(split, domain, k, n_shards)),
-                                            options="GZIP") for k in range(n_shards)]
-            for index in range(count):
-                item = example(domain, index, seed, size, split)
-                writers[index % n_shards].write(schema.encode_example(
-                    png_bytes(item["image"]), item["id"], domain, size, size, png_bytes(item["mask"] * 255),
-                    item["content"], item["style"]))
-            for writer in writers:
-                writer.close()
-            counts[f"{split}/{domain}"] = count
-    manifest = {"schema_version": schema.SCHEMA_VERSION, "source": "synthetic", "seed": seed, "size": size,
-                "counts": counts}
-    with open(os.path.join(root, "manifest.json"), "w") as handle:
-        json.dump(manifest, handle, indent=2)
-    return counts
