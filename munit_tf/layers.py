@@ -62,10 +62,12 @@ class AdaptiveInstanceNorm(keras.layers.Layer):
         dtype = x.dtype
         x = _float32(x)
         mean, variance = ops.moments(x, axes=[1, 2], keepdims=True)
-        normalized = (x - mean) * ops.rsqrt(variance + self.epsilon)
-        gamma = _float32(gamma)[:, None, None, :]
-        beta = _float32(beta)[:, None, None, :]
-        return ops.cast(normalized * gamma + beta, dtype)
+        # Folded into one scale and shift per (sample, channel): a single multiply-add over the
+        # feature map, and a form TF's oneDNN graph rewriter does not mistake for its fused
+        # instance norm (that rewrite aborts the process on dynamic shapes).
+        scale = _float32(gamma)[:, None, None, :] * ops.rsqrt(variance + self.epsilon)
+        shift = _float32(beta)[:, None, None, :] - mean * scale
+        return ops.cast(x * scale + shift, dtype)
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}

@@ -1,0 +1,255 @@
+"""The translator as a TF SavedModel for TF Serving: every signature, for both directions.
+
+The SavedModel holds only the two generators and these graph functions, so loading it needs
+TensorFlow and nothing of munit_tf. Signatures (``D`` is ``a2b`` or ``b2a``; ``X`` is ``a`` or ``b``):
+
+``translate_bytes_D`` (and ``serving_default`` = the default direction's)
+    ``image_bytes`` string [N] (encoded JPEG/PNG/GIF/BMP; ``{"b64": ...}`` in REST),
+    ``num_styles`` int32 [1 or N], ``seed`` int64 [1 or N]
+    -> ``output_bytes`` string [N, K]: K PNG translations of each image. Each image is resized the
+    way training did (shorter side to ``data.new_size``, then centre-cropped to a multiple of 4)
+    and its K styles come from its seed alone, so the same seed gives the same bytes.
+``translate_D``: ``images`` float32 [N, H, W, C] in [-1, 1], H and W divisible by 4, ``seed`` int64
+    [1 or N] -> ``images`` [N, H, W, C], one random style each.
+``translate_uint8_D``: the same with ``images`` uint8 in [0, 255] -> uint8.
+``translate_with_style_D``: ``images`` + ``styles`` float32 [N or 1, style_dim] -> ``images``.
+``translate_with_reference_D``: ``images`` + ``reference_images`` float32 [N or 1, H', W', C] of
+    the target domain (example-guided) -> ``images``.
+``encode_style_X`` -> ``styles`` [N, style_dim]; ``encode_content_X`` -> ``content`` [N, h, w, 256].
+
+A malformed image, a declared size over ``max_pixels``, a size not divisible by 4 or mismatched
+batch sizes fail the request with ``InvalidArgument`` and a readable message.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import tensorflow as tf
+
+from munit_tf.model import DIRECTIONS, MUNIT
+
+DEFAULT_MAX_PIXELS = 50_000_000
+
+
+def _assert(condition, message: str):
+    return tf.debugging.Assert(condition, [message])
+
+
+def declared_pixels(image_bytes):
+    """Width x height from a PNG or JPEG header without decoding (0 when unknown)."""
+    head = tf.strings.substr(image_bytes, 0, 4)
+
+    def png():
+        size = tf.io.decode_raw(tf.strings.substr(image_bytes, 16, 8), tf.uint8)
+        size = tf.cast(size, tf.int64)
+        width = size[0] * 2 ** 24 + size[1] * 2 ** 16 + size[2] * 2 ** 8 + size[3]
+        height = size[4] * 2 ** 24 + size[5] * 2 ** 16 + size[6] * 2 ** 8 + size[7]
+        return width * height
+
+    def jpeg():
+        shape = tf.cast(tf.image.extract_jpeg_shape(image_bytes), tf.int64)
+        return shape[0] * shape[1]
+
+    is_png = tf.logical_and(tf.equal(head, b"\x89PNG"), tf.strings.length(image_bytes) >= 24)
+    is_jpeg = tf.equal(tf.strings.substr(image_bytes, 0, 2), b"\xff\xd8")
+    return tf.case([(is_png, png), (is_jpeg, jpeg)], default=lambda: tf.constant(0, tf.int64))
+
+
+class Translator(tf.Module):
+    """Both generators plus the serving functions; ``tf.saved_model.save`` writes it as is."""
+
+    def __init__(self, model: MUNIT, max_pixels: int = DEFAULT_MAX_PIXELS):
+        super().__init__(name="munit_translator")
+        self.gen_a, self.gen_b = model.gen_a, model.gen_b
+        config = model.config
+        self.style_dim = config.gen.style_dim
+        self.new_size = config.data.new_size
+        self.multiple = 2 ** config.gen.n_downsample
+        self.channels = {"a": config.data.input_dim_a, "b": config.data.input_dim_b}
+        self.max_pixels = max_pixels
+        self.functions = self._make_functions()
+
+    # --- building blocks ------------------------------------------------------------------
+    def _generators(self, direction):
+        return (self.gen_a, self.gen_b) if direction == "a2b" else (self.gen_b, self.gen_a)
+
+    def _check_size(self, images):
+        shape = tf.shape(images)
+        with tf.control_dependencies([_assert(tf.logical_and(tf.equal(shape[1] % self.multiple, 0),
+                                                             tf.equal(shape[2] % self.multiple, 0)),
+                                              f"image height and width must be divisible by {self.multiple}")]):
+            return tf.identity(images)
+
+    def _per_image(self, values, count, name):
+        """A per-image input of 1 or N rows broadcast to N rows; anything else is an InvalidArgument."""
+        size = tf.shape(values)[0]
+        with tf.control_dependencies([_assert(tf.logical_or(tf.equal(size, 1), tf.equal(size, count)),
+                                              f"{name} must hold 1 value or one per image")]):
+            return tf.broadcast_to(values, tf.concat([[count], tf.shape(values)[1:]], axis=0))
+
+    def _random_styles(self, seed, count):
+        return tf.random.stateless_normal([count, self.style_dim], tf.stack([seed, tf.constant(7, tf.int64)]))
+
+    def _translate_codes(self, direction, images, styles):
+        source, target = self._generators(direction)
+        return target.decode(source.encode_content(images), styles)
+
+    def _decode_image(self, image_bytes, channels):
+        """Bytes -> float image in [-1, 1], resized as in training, sides a multiple of 4."""
+        pixels = declared_pixels(image_bytes)
+        check = _assert(pixels <= self.max_pixels, f"image is larger than {self.max_pixels} pixels")
+        with tf.control_dependencies([check]):
+            image = tf.io.decode_image(image_bytes, channels=channels, expand_animations=False, dtype=tf.uint8)
+        image = tf.cast(image, tf.float32)
+        shape = tf.cast(tf.shape(image)[:2], tf.float32)
+        scale = self.new_size / tf.reduce_min(shape)
+        size = tf.maximum(tf.cast(tf.round(shape * scale), tf.int32), self.new_size)
+        image = tf.image.resize(image, size, method="bilinear", antialias=True)
+        crop = size // self.multiple * self.multiple
+        image = tf.image.crop_to_bounding_box(image, (size[0] - crop[0]) // 2, (size[1] - crop[1]) // 2,
+                                              crop[0], crop[1])
+        return image / 127.5 - 1.0
+
+    @staticmethod
+    def _to_png(images):
+        pixels = tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0, 255), tf.uint8)
+        return tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.string)
+
+    # --- signatures -----------------------------------------------------------------------
+    def _make_functions(self) -> dict:
+        functions = {}
+        for direction in DIRECTIONS:
+            source_domain, target_domain = direction[0], direction[2]
+            c_in, c_out = self.channels[source_domain], self.channels[target_domain]
+            functions[f"translate_bytes_{direction}"] = self._bytes_function(direction, c_in)
+            functions[f"translate_{direction}"] = self._float_function(direction, c_in)
+            functions[f"translate_uint8_{direction}"] = self._uint8_function(direction, c_in)
+            functions[f"translate_with_style_{direction}"] = self._style_function(direction, c_in)
+            functions[f"translate_with_reference_{direction}"] = self._reference_function(direction, c_in, c_out)
+        for domain, generator in (("a", self.gen_a), ("b", self.gen_b)):
+            functions[f"encode_style_{domain}"], functions[f"encode_content_{domain}"] = \
+                self._encoder_functions(generator, self.channels[domain])
+        return functions
+
+    def _bytes_function(self, direction, channels):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes"),
+                                      tf.TensorSpec([None], tf.int32, name="num_styles"),
+                                      tf.TensorSpec([None], tf.int64, name="seed")])
+        def translate_bytes(image_bytes, num_styles, seed):
+            count = tf.shape(image_bytes)[0]
+            styles_per_image = self._per_image(num_styles, count, "num_styles")
+            seeds = self._per_image(seed, count, "seed")
+            k = styles_per_image[0]
+            checks = [_assert(tf.reduce_all(tf.equal(styles_per_image, k)),
+                              "num_styles must be the same for every image"),
+                      _assert(tf.logical_and(k >= 1, k <= 64), "num_styles must be between 1 and 64")]
+            with tf.control_dependencies(checks):
+                k = tf.identity(k)
+
+            def one(index):
+                image = self._decode_image(image_bytes[index], channels)[None]
+                content = self._generators(direction)[0].encode_content(image)
+                contents = tf.repeat(content, k, axis=0)
+                outputs = self._generators(direction)[1].decode(contents, self._random_styles(seeds[index], k))
+                return self._to_png(outputs)
+
+            encoded = tf.map_fn(one, tf.range(count), fn_output_signature=tf.TensorSpec([None], tf.string))
+            return {"output_bytes": encoded}
+
+        return translate_bytes
+
+    def _float_function(self, direction, channels):
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, channels], tf.float32, name="images"),
+                                      tf.TensorSpec([None], tf.int64, name="seed")])
+        def translate(images, seed):
+            images = self._check_size(images)
+            count = tf.shape(images)[0]
+            seeds = self._per_image(seed, count, "seed")
+            styles = tf.map_fn(lambda s: self._random_styles(s, 1)[0], seeds,
+                               fn_output_signature=tf.TensorSpec([self.style_dim], tf.float32))
+            return {"images": self._translate_codes(direction, images, styles)}
+
+        return translate
+
+    def _uint8_function(self, direction, channels):
+        float_function = self._float_function(direction, channels)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, channels], tf.uint8, name="images"),
+                                      tf.TensorSpec([None], tf.int64, name="seed")])
+        def translate_uint8(images, seed):
+            out = float_function(tf.cast(images, tf.float32) / 127.5 - 1.0, seed)["images"]
+            return {"images": tf.cast(tf.clip_by_value(tf.round((out + 1.0) * 127.5), 0, 255), tf.uint8)}
+
+        return translate_uint8
+
+    def _style_function(self, direction, channels):
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, channels], tf.float32, name="images"),
+                                      tf.TensorSpec([None, self.style_dim], tf.float32, name="styles")])
+        def translate_with_style(images, styles):
+            images = self._check_size(images)
+            count = tf.shape(images)[0]
+            styles = self._per_image(styles, count, "styles")
+            return {"images": self._translate_codes(direction, images, styles)}
+
+        return translate_with_style
+
+    def _reference_function(self, direction, channels, reference_channels):
+        @tf.function(input_signature=[
+            tf.TensorSpec([None, None, None, channels], tf.float32, name="images"),
+            tf.TensorSpec([None, None, None, reference_channels], tf.float32, name="reference_images")])
+        def translate_with_reference(images, reference_images):
+            images = self._check_size(images)
+            count = tf.shape(images)[0]
+            styles = self._generators(direction)[1].encode_style(reference_images)
+            styles = self._per_image(styles, count, "reference_images")
+            return {"images": self._translate_codes(direction, images, styles)}
+
+        return translate_with_reference
+
+    def _encoder_functions(self, generator, channels):
+        spec = tf.TensorSpec([None, None, None, channels], tf.float32, name="images")
+
+        @tf.function(input_signature=[spec])
+        def encode_style(images):
+            return {"styles": generator.encode_style(images)}
+
+        @tf.function(input_signature=[spec])
+        def encode_content(images):
+            return {"content": generator.encode_content(self._check_size(images))}
+
+        return encode_style, encode_content
+
+    def signatures(self, default_direction: str = "a2b") -> dict:
+        signatures = {name: fn.get_concrete_function() for name, fn in self.functions.items()}
+        signatures["serving_default"] = signatures[f"translate_bytes_{default_direction}"]
+        return signatures
+
+
+def export(model: MUNIT, output: str, default_direction: str = "a2b", overwrite: bool = False,
+           max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
+    """Write the SavedModel to ``output`` (e.g. ``serving/munit/1``) atomically; returns the path.
+
+    It is written to a temporary sibling folder and renamed into place, so TF Serving, which
+    polls the base folder for numeric versions, never sees a half-written version.
+    """
+    if default_direction not in DIRECTIONS:
+        raise ValueError(f"default direction must be a2b or b2a; got {default_direction!r}")
+    if tf.io.gfile.exists(output):
+        if not overwrite:
+            raise FileExistsError(f"{output} already exists; pass --overwrite to replace it")
+    parent = os.path.dirname(os.path.abspath(output))
+    tf.io.gfile.makedirs(parent)
+    staging = os.path.join(parent, f".tmp-{os.path.basename(output)}-{uuid.uuid4().hex[:8]}")
+    translator = Translator(model, max_pixels)
+    try:
+        tf.saved_model.save(translator, staging, signatures=translator.signatures(default_direction))
+        if tf.io.gfile.exists(output):
+            shutil.rmtree(output)
+        os.rename(staging, output)
+    finally:
+        if os.path.exists(staging):
+            shutil.rmtree(staging, ignore_errors=True)
+    return output
