@@ -12,7 +12,8 @@ import sys
 import time
 import warnings
 
-USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError)
+USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError,
+               IsADirectoryError)
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser, default: str) -> None:
@@ -96,6 +97,30 @@ def cmd_prepare(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from munit_tf import export
+    from munit_tf.training import load_model
+
+    version = os.path.basename(os.path.normpath(args.output))
+    if not version.isdigit():
+        raise ValueError(f"--output {args.output}: the last folder must be a version number "
+                         "(TF Serving loads MODEL_BASE/<version>/), e.g. serving/munit/1")
+    path = export.export(load_model(args.checkpoint), args.output, args.default_direction, args.overwrite,
+                         args.max_pixels)
+    print(f"exported SavedModel to {path}")
+    print(f"inspect it:  saved_model_cli show --dir {path} --all")
+    return 0
+
+
+def cmd_translate(args) -> int:
+    from munit_tf.translate import translate_files
+
+    result = translate_files(args.model, args.input, args.output, args.direction, args.num_styles, args.seed,
+                             args.reference, args.synchronized, args.interpolate, args.grid, args.batch_size,
+                             args.overwrite)
+    return 0 if result["written"] else 1
+
+
 def cmd_demo(args) -> int:
     """The synthetic preset end to end: data, a short training run, the sample grid."""
     args.config, args.data, args.resume, args.overwrite = "synthetic", "synthetic", False, True
@@ -144,6 +169,33 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("--seed", type=int, default=0)
     prep.add_argument("--tfds-data-dir", help="TFDS data folder (default: TFDS' own)")
     prep.set_defaults(func=cmd_prepare, accepts_beam_args=True)
+
+    exp = commands.add_parser("export", help="write the translator as a SavedModel for TF Serving",
+                              description="Export both generators with every serving signature.")
+    exp.add_argument("--checkpoint", required=True, help="a training run folder or a checkpoint path")
+    exp.add_argument("--output", required=True, help="MODEL_BASE/VERSION, e.g. serving/munit/1")
+    exp.add_argument("--default-direction", choices=("a2b", "b2a"), default="a2b",
+                     help="direction of serving_default (default a2b)")
+    exp.add_argument("--max-pixels", type=int, default=50_000_000, help="refuse larger images in requests")
+    exp.add_argument("--overwrite", action="store_true")
+    exp.set_defaults(func=cmd_export)
+
+    tra = commands.add_parser("translate", help="translate image files",
+                              description="Translate a file or a folder with a SavedModel or a checkpoint.")
+    tra.add_argument("--model", required=True, help="an exported SavedModel folder, a run folder or a checkpoint")
+    tra.add_argument("--input", required=True, help="an image file or a folder (searched recursively)")
+    tra.add_argument("--output", required=True)
+    tra.add_argument("--direction", choices=("a2b", "b2a"), default="a2b")
+    tra.add_argument("--num-styles", type=int, default=10, help="random styles per input (default 10)")
+    tra.add_argument("--seed", type=int, default=0)
+    tra.add_argument("--reference", help="an image of the target domain whose style to use (example-guided)")
+    tra.add_argument("--synchronized", action="store_true", help="the same styles for every input")
+    tra.add_argument("--interpolate", type=int, default=0, metavar="N",
+                     help="write a strip of N translations between two random styles per input")
+    tra.add_argument("--grid", action="store_true", help="one image per input: the input and its translations")
+    tra.add_argument("--batch-size", type=int, default=8)
+    tra.add_argument("--overwrite", action="store_true", help="write into a non-empty --output")
+    tra.set_defaults(func=cmd_translate)
 
     demo = commands.add_parser("demo", help="train the synthetic preset for a few minutes and write a sample grid")
     demo.add_argument("--output", default="runs/demo")

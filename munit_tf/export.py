@@ -29,6 +29,7 @@ import uuid
 
 import tensorflow as tf
 
+from munit_tf.data import dataset as data_lib
 from munit_tf.model import DIRECTIONS, MUNIT
 
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -58,6 +59,17 @@ def declared_pixels(image_bytes):
     return tf.case([(is_png, png), (is_jpeg, jpeg)], default=lambda: tf.constant(0, tf.int64))
 
 
+def load_image(image_bytes, channels: int, new_size: int, multiple: int):
+    """Encoded bytes -> float image in [-1, 1] as training saw it: the shorter side resized to
+    ``new_size``, then centre-cropped so both sides are multiples of ``multiple``."""
+    image = data_lib.resize_shorter_side(data_lib.decode(image_bytes, channels), new_size)
+    size = tf.shape(image)[:2]
+    crop = size // multiple * multiple
+    image = tf.image.crop_to_bounding_box(image, (size[0] - crop[0]) // 2, (size[1] - crop[1]) // 2,
+                                          crop[0], crop[1])
+    return image / 127.5 - 1.0
+
+
 class Translator(tf.Module):
     """Both generators plus the serving functions; ``tf.saved_model.save`` writes it as is."""
 
@@ -70,6 +82,10 @@ class Translator(tf.Module):
         self.multiple = 2 ** config.gen.n_downsample
         self.channels = {"a": config.data.input_dim_a, "b": config.data.input_dim_b}
         self.max_pixels = max_pixels
+        # Saved with the model so that clients (the translate command) can prepare inputs alike.
+        self.image_size = tf.Variable(self.new_size, trainable=False, name="image_size")
+        self.size_multiple = tf.Variable(self.multiple, trainable=False, name="size_multiple")
+        self.style_dimension = tf.Variable(self.style_dim, trainable=False, name="style_dimension")
         self.functions = self._make_functions()
 
     # --- building blocks ------------------------------------------------------------------
@@ -98,20 +114,11 @@ class Translator(tf.Module):
         return target.decode(source.encode_content(images), styles)
 
     def _decode_image(self, image_bytes, channels):
-        """Bytes -> float image in [-1, 1], resized as in training, sides a multiple of 4."""
         pixels = declared_pixels(image_bytes)
         check = _assert(pixels <= self.max_pixels, f"image is larger than {self.max_pixels} pixels")
         with tf.control_dependencies([check]):
-            image = tf.io.decode_image(image_bytes, channels=channels, expand_animations=False, dtype=tf.uint8)
-        image = tf.cast(image, tf.float32)
-        shape = tf.cast(tf.shape(image)[:2], tf.float32)
-        scale = self.new_size / tf.reduce_min(shape)
-        size = tf.maximum(tf.cast(tf.round(shape * scale), tf.int32), self.new_size)
-        image = tf.image.resize(image, size, method="bilinear", antialias=True)
-        crop = size // self.multiple * self.multiple
-        image = tf.image.crop_to_bounding_box(image, (size[0] - crop[0]) // 2, (size[1] - crop[1]) // 2,
-                                              crop[0], crop[1])
-        return image / 127.5 - 1.0
+            image_bytes = tf.identity(image_bytes)
+        return load_image(image_bytes, channels, self.new_size, self.multiple)
 
     @staticmethod
     def _to_png(images):
