@@ -198,6 +198,23 @@ def test_rest_row_and_columnar_requests_as_tf_serving_feeds_them(loaded):
     assert len(response["outputs"][0]) == 3
 
 
+def test_the_readme_grpc_request_runs_through_the_signature(loaded):
+    from tensorflow_serving.apis import predict_pb2
+
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = "munit"
+    request.model_spec.signature_name = "translate_bytes_a2b"
+    request.inputs["image_bytes"].CopyFrom(tf.make_tensor_proto([IMAGE]))
+    request.inputs["num_styles"].CopyFrom(tf.make_tensor_proto([4], dtype=tf.int32))
+    request.inputs["seed"].CopyFrom(tf.make_tensor_proto([0], dtype=tf.int64))
+    signature = loaded.signatures[request.model_spec.signature_name]
+    outputs = signature(**{name: tf.constant(tf.make_ndarray(proto)) for name, proto in request.inputs.items()})
+    response = predict_pb2.PredictResponse()
+    response.outputs["output_bytes"].CopyFrom(tf.make_tensor_proto(outputs["output_bytes"]))
+    pngs = tf.make_ndarray(response.outputs["output_bytes"])
+    assert pngs.shape == (1, 4) and tf.io.decode_png(pngs[0, 3]).shape == (32, 40, 3)
+
+
 def test_malformed_requests_are_invalid_argument(loaded):
     serve = loaded.signatures["serving_default"]
     one, seed = tf.constant([1]), tf.constant([0], tf.int64)
