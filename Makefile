@@ -9,7 +9,7 @@ PYTHON  ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.
              $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo $$p; break; }; done)
 TEST_ARGS ?=
 
-.PHONY: install demo test lock clean
+.PHONY: install system-deps demo test lock clean
 
 install: $(STAMP)
 
@@ -24,7 +24,14 @@ $(STAMP): requirements.lock setup.py
 demo: $(STAMP)
 	$(BIN)/munit-tf demo --output runs/demo
 
-test: $(STAMP)
+# Headless Chromium opens the evaluation report in a test (Debian's package; apt needs root).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the report test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest tests $(TEST_ARGS)
 
 # Re-resolve the ranges in setup.py (plus the test tools) and rewrite the lock; see BUILD.md.

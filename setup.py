@@ -25,6 +25,8 @@ setup(
         "numpy>=1.22,<2",
         "pillow>=9.1",
         "pyyaml>=6",
+        "scipy>=1.9",
+        "tensorflow-serving-api>=2.16,<2.17",
     ],
     extras_require={
         "test": ["pytest>=7", "nbclient>=0.7", "nbformat>=5", "ipykernel>=6", "matplotlib>=3.5", "portpicker>=1.5"],

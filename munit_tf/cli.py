@@ -121,6 +121,23 @@ def cmd_translate(args) -> int:
     return 0 if result["written"] else 1
 
 
+def cmd_evaluate(args) -> int:
+    from munit_tf.evaluate import EvalOptions, evaluate
+
+    for value, name in ((args.num_inputs, "--num-inputs"), (args.references, "--references")):
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1; got {value}")
+    for path in (args.classifier_a, args.classifier_b):
+        if path and not os.path.isfile(path):
+            raise FileNotFoundError(f"classifier {path}: no such file")
+    options = EvalOptions(num_inputs=args.num_inputs, num_styles=args.num_styles, seeds=tuple(args.seeds),
+                          references=args.references, inception_weights=args.inception_weights,
+                          vgg_weights=args.vgg_weights, classifier_a=args.classifier_a,
+                          classifier_b=args.classifier_b)
+    evaluate(args.model, args.data, args.output, options, overwrite=args.overwrite)
+    return 0
+
+
 def cmd_demo(args) -> int:
     """The synthetic preset end to end: data, a short training run, the sample grid."""
     args.config, args.data, args.resume, args.overwrite = "synthetic", "synthetic", False, True
@@ -196,6 +213,23 @@ def build_parser() -> argparse.ArgumentParser:
     tra.add_argument("--batch-size", type=int, default=8)
     tra.add_argument("--overwrite", action="store_true", help="write into a non-empty --output")
     tra.set_defaults(func=cmd_translate)
+
+    ev = commands.add_parser("evaluate", help="metrics.json and report.html for a model on prepared test data",
+                             description="Evaluate content preservation, diversity and style on the test split.")
+    ev.add_argument("--model", required=True, help="an exported SavedModel folder, a run folder or a checkpoint")
+    ev.add_argument("--data", required=True, help="a prepared data folder (its test split is used)")
+    ev.add_argument("--output", required=True)
+    ev.add_argument("--num-inputs", type=int, default=32, help="test images per domain (default 32)")
+    ev.add_argument("--num-styles", type=int, default=8, help="random styles per input (default 8)")
+    ev.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ev.add_argument("--references", type=int, default=4, help="size of the example-guided matrix")
+    ev.add_argument("--inception-weights", default="imagenet",
+                    help="for FID/KID: imagenet (Keras download), a local weights file, or none")
+    ev.add_argument("--vgg-weights", default="imagenet", help="for LPIPS-style diversity: imagenet, a file, or none")
+    ev.add_argument("--classifier-a", help="a .keras domain-A classifier for IS/CIS of b2a")
+    ev.add_argument("--classifier-b", help="a .keras domain-B classifier for IS/CIS of a2b")
+    ev.add_argument("--overwrite", action="store_true")
+    ev.set_defaults(func=cmd_evaluate)
 
     demo = commands.add_parser("demo", help="train the synthetic preset for a few minutes and write a sample grid")
     demo.add_argument("--output", default="runs/demo")

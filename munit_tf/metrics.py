@@ -1,0 +1,196 @@
+"""Evaluation metrics: the formulas, on NumPy arrays. Images are float arrays in [0, 1], (..., H, W, 3).
+
+Ground truth on the synthetic dataset (masks and styles are known):
+
+- ``content_iou`` (A->B): IoU(source silhouette mask, foreground of the translation), where the
+  foreground is every pixel farther than ``FOREGROUND_THRESHOLD`` (max over channels) from the
+  plain background colour, leaving out the 1-pixel band along the silhouette's edge (anti-aliased,
+  so ambiguous). 1 when the shape survives exactly.
+- ``outline_f_score`` (B->A): the translation's dark pixels (luminance < 0.5) against the true
+  outline (the boundary band of the source mask): precision = share of predicted pixels within
+  ``tolerance`` pixels of the true outline, recall = share of the true outline within
+  ``tolerance`` pixels of a predicted one, F = 2PR / (P + R).
+- ``pairwise_diversity``: mean over pairs (i < j) of the translations of one input of
+  mean |x_i - x_j| over the source's (dilated) foreground.
+- ``style_distance``: Frechet distance between per-image style descriptors (foreground mean and
+  standard deviation of R, G, B and mean gradient magnitude) of translations and of real images.
+- ``color_error``: Euclidean distance between the mean foreground colours of two images (RGB in
+  [0, 1]); with a reference image, how closely example-guided translation follows it.
+
+Distribution metrics on features (e.g. InceptionV3 pool features):
+
+- FID = |mu_1 - mu_2|^2 + Tr(S_1 + S_2 - 2 (S_1 S_2)^(1/2)).
+- KID = unbiased MMD^2 with the kernel k(x, y) = (x.y / d + 1)^3, averaged over random subsets.
+- IS = exp(E_x KL(p(y|x) || p(y))); CIS = exp(E_x1 E_x2|x1 KL(p(y|x2) || p(y|x1))), where p(y|x1)
+  is the prediction pooled over the translations of one input x1 (the reference's protocol).
+- ``lpips_style_distance``: mean over layers of the spatial mean of the squared difference of
+  channel-unit-normalised features (LPIPS without its learned per-channel weights).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg, ndimage
+
+from munit_tf.data.synthetic import BACKGROUND
+
+FOREGROUND_THRESHOLD = 0.15
+
+
+def foreground(images: np.ndarray, background=BACKGROUND, threshold: float = FOREGROUND_THRESHOLD) -> np.ndarray:
+    """Boolean (..., H, W): pixels far from the plain background."""
+    return np.abs(np.asarray(images, np.float32) - np.asarray(background, np.float32)).max(-1) > threshold
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = np.asarray(a, bool), np.asarray(b, bool)
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 1.0
+
+
+def content_iou(translations: np.ndarray, masks: np.ndarray, boundary: int = 1) -> np.ndarray:
+    """Per image: IoU of the translation's foreground with the source mask, leaving out the pixels
+    within ``boundary`` of the silhouette's edge (anti-aliasing makes them ambiguous)."""
+    scores = []
+    for found, mask in zip(foreground(translations), masks):
+        keep = ~outline_band(mask, boundary) if boundary else np.ones_like(mask, bool)
+        scores.append(iou(found & keep, np.asarray(mask, bool) & keep))
+    return np.array(scores)
+
+
+def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    if radius <= 0:
+        return np.asarray(mask, bool)
+    return ndimage.binary_dilation(mask, structure=np.ones((2 * radius + 1, 2 * radius + 1), bool))
+
+
+def outline_band(mask: np.ndarray, width: int = 1) -> np.ndarray:
+    """The boundary of a silhouette: mask pixels within ``width`` of the outside, and vice versa."""
+    mask = np.asarray(mask, bool)
+    inner = mask & ~ndimage.binary_erosion(mask, iterations=width, border_value=0)
+    outer = ~mask & ndimage.binary_dilation(mask, iterations=width)
+    return inner | outer
+
+
+def dark_pixels(images: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    luminance = np.asarray(images, np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return luminance < threshold
+
+
+def outline_f_score(predicted: np.ndarray, target: np.ndarray, tolerance: int = 1) -> float:
+    predicted, target = np.asarray(predicted, bool), np.asarray(target, bool)
+    if not predicted.any() or not target.any():
+        return 0.0
+    precision = (predicted & dilate(target, tolerance)).sum() / predicted.sum()
+    recall = (target & dilate(predicted, tolerance)).sum() / target.sum()
+    return float(2 * precision * recall / (precision + recall)) if precision + recall else 0.0
+
+
+def pairwise_diversity(translations: np.ndarray, region: np.ndarray | None = None) -> float:
+    """Mean |x_i - x_j| over pairs of translations (K, H, W, 3) of one input, inside ``region``."""
+    k = len(translations)
+    if k < 2:
+        raise ValueError("diversity needs at least two translations per input")
+    region = np.ones(translations.shape[1:3], bool) if region is None else np.asarray(region, bool)
+    if not region.any():
+        region = np.ones_like(region)
+    distances = [np.abs(translations[i] - translations[j])[region].mean() for i in range(k) for j in range(i + 1, k)]
+    return float(np.mean(distances))
+
+
+def style_descriptors(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """(N, 7): foreground mean and std of R, G, B and mean gradient magnitude of the luminance."""
+    rows = []
+    for image, mask in zip(np.asarray(images, np.float32), np.asarray(masks, bool)):
+        if not mask.any():
+            mask = np.ones_like(mask)
+        pixels = image[mask]
+        luminance = image @ np.array([0.299, 0.587, 0.114], np.float32)
+        gy, gx = np.gradient(luminance)
+        rows.append(np.concatenate([pixels.mean(0), pixels.std(0), [np.hypot(gx, gy)[mask].mean()]]))
+    return np.array(rows, np.float64)
+
+
+def mean_color(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    mask = np.asarray(mask, bool)
+    return np.asarray(image, np.float64)[mask if mask.any() else np.ones_like(mask)].mean(0)
+
+
+def color_error(image: np.ndarray, mask: np.ndarray, reference: np.ndarray, reference_mask: np.ndarray) -> float:
+    return float(np.linalg.norm(mean_color(image, mask) - mean_color(reference, reference_mask)))
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    mu1, mu2 = np.atleast_1d(mu1).astype(np.float64), np.atleast_1d(mu2).astype(np.float64)
+    sigma1, sigma2 = np.atleast_2d(sigma1).astype(np.float64), np.atleast_2d(sigma2).astype(np.float64)
+    covmean, _ = linalg.sqrtm(sigma1 @ sigma2, disp=False)
+    if not np.isfinite(covmean).all():  # singular product: regularise, as the usual FID code does
+        offset = np.eye(len(sigma1)) * 1e-6
+        covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+    covmean = covmean.real
+    return float(np.sum((mu1 - mu2) ** 2) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
+
+
+def fid(features1: np.ndarray, features2: np.ndarray) -> float:
+    """Frechet distance between Gaussians fitted to two sets of feature vectors (rows)."""
+    features1, features2 = np.asarray(features1, np.float64), np.asarray(features2, np.float64)
+    return frechet_distance(features1.mean(0), np.cov(features1, rowvar=False),
+                            features2.mean(0), np.cov(features2, rowvar=False))
+
+
+def _polynomial_mmd(x: np.ndarray, y: np.ndarray) -> float:
+    d = x.shape[1]
+    kxx, kyy, kxy = ((x @ x.T) / d + 1) ** 3, ((y @ y.T) / d + 1) ** 3, ((x @ y.T) / d + 1) ** 3
+    m, n = len(x), len(y)
+    return float((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+                 - 2 * kxy.mean())
+
+
+def kid(features1: np.ndarray, features2: np.ndarray, subset_size: int = 1000, subsets: int = 100,
+        seed: int = 0) -> tuple[float, float]:
+    """(mean, std) of the unbiased polynomial-kernel MMD^2 over random subsets."""
+    features1, features2 = np.asarray(features1, np.float64), np.asarray(features2, np.float64)
+    size = min(subset_size, len(features1), len(features2))
+    if size < 2:
+        raise ValueError("KID needs at least two feature vectors per set")
+    rng = np.random.default_rng(seed)
+    values = [_polynomial_mmd(features1[rng.choice(len(features1), size, replace=False)],
+                              features2[rng.choice(len(features2), size, replace=False)]) for _ in range(subsets)]
+    return float(np.mean(values)), float(np.std(values))
+
+
+def _kl_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    p, q = np.clip(p, 1e-12, 1.0), np.clip(q, 1e-12, 1.0)
+    return np.sum(p * (np.log(p) - np.log(q)), axis=-1)
+
+
+def inception_score(probabilities: np.ndarray) -> float:
+    """probabilities: (N, classes) -> exp(E_x KL(p(y|x) || p(y)))."""
+    probabilities = np.asarray(probabilities, np.float64)
+    marginal = probabilities.mean(0, keepdims=True)
+    return float(np.exp(_kl_rows(probabilities, marginal).mean()))
+
+
+def conditional_inception_score(probabilities: np.ndarray) -> float:
+    """probabilities: (N inputs, K translations, classes); p(y|x1) pooled over each input's K outputs."""
+    probabilities = np.asarray(probabilities, np.float64)
+    pooled = probabilities.mean(1, keepdims=True)
+    return float(np.exp(_kl_rows(probabilities, pooled).mean()))
+
+
+def lpips_style_distance(features_x: list, features_y: list) -> np.ndarray:
+    """Per pair of images: mean over layers of mean_hw |f_x/|f_x| - f_y/|f_y||^2 (channel-normalised)."""
+    total = 0.0
+    for fx, fy in zip(features_x, features_y):
+        fx = np.asarray(fx, np.float64)
+        fy = np.asarray(fy, np.float64)
+        fx = fx / (np.linalg.norm(fx, axis=-1, keepdims=True) + 1e-10)
+        fy = fy / (np.linalg.norm(fy, axis=-1, keepdims=True) + 1e-10)
+        total = total + np.square(fx - fy).sum(-1).mean(axis=(1, 2))
+    return total / len(features_x)
+
+
+def summarize(values) -> dict:
+    """{"mean", "std", "n"} of a list of per-seed values."""
+    values = np.asarray(values, np.float64)
+    return {"mean": float(values.mean()), "std": float(values.std()), "n": int(values.size)}
