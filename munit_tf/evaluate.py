@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from munit_tf import feature_networks, metrics, report
+from munit_tf.data import dataset as data_lib
 from munit_tf.data import schema
 from munit_tf.data.synthetic import outline_width
 from munit_tf.model import MUNIT
@@ -48,11 +49,13 @@ def _uint8(images) -> np.ndarray:
     return np.clip(np.round(_unit(images) * 255), 0, 255).astype(np.uint8)
 
 
-def load_domain(client: TranslatorClient, data_dir: str, domain: str, limit: int) -> dict:
-    """Test images of a domain as the translator prepares them, square-cropped, with masks if known."""
-    records = tf.data.TFRecordDataset(schema.list_shards(data_dir, "test", domain), compression_type="GZIP")
+def load_domain(client: TranslatorClient, data, domain: str, limit: int) -> dict:
+    """Test images of a domain as the translator prepares them, square-cropped, with masks if known.
+
+    ``data``: a prepared folder (its test split) or a list of files/patterns with both domains.
+    """
     images, masks, ids = [], [], []
-    for record in records.take(limit):
+    for record in data_lib.records(data, "test", domain).take(limit):
         parsed = schema.parse_example(record)
         image = client.prepare(parsed["image"].numpy())
         side = min(image.shape[:2]) // client.multiple * client.multiple
@@ -65,7 +68,7 @@ def load_domain(client: TranslatorClient, data_dir: str, domain: str, limit: int
             if mask.shape == (int(parsed["height"]), int(parsed["width"])) == image.shape[:2]:
                 masks.append(mask[top:top + side, left:left + side])
     if not images:
-        raise ValueError(f"{data_dir}: the test split of domain {domain} is empty")
+        raise ValueError(f"{data}: no test images of domain {domain}")
     return {"images": np.stack(images), "masks": np.stack(masks) if len(masks) == len(images) else None,
             "ids": ids}
 
@@ -84,15 +87,16 @@ def _classifier(path):
     return keras.saving.load_model(path, compile=False, safe_mode=True)
 
 
-def evaluate(model_path: str, data_dir: str, output: str, options: EvalOptions | None = None,
+def evaluate(model_path: str, data, output: str, options: EvalOptions | None = None,
              overwrite: bool = False, log=print) -> dict:
+    """``data``: a prepared folder or a list of files/patterns holding both domains."""
     options = options or EvalOptions()
     if options.num_styles < 2:
         raise ValueError("num_styles must be >= 2 (diversity compares styles)")
     if os.path.exists(os.path.join(output, "metrics.json")) and not overwrite:
         raise FileExistsError(f"{output} already holds an evaluation; pass --overwrite to replace it")
     client = TranslatorClient(model_path)
-    domains = {d: load_domain(client, data_dir, d, options.num_inputs) for d in "ab"}
+    domains = {d: load_domain(client, data, d, options.num_inputs) for d in "ab"}
     directions = {"a2b": (domains["a"], domains["b"]), "b2a": (domains["b"], domains["a"])}
     skipped, per_seed = {}, {direction: {} for direction in directions}
     outputs_seed0 = {}
@@ -167,7 +171,7 @@ def evaluate(model_path: str, data_dir: str, output: str, options: EvalOptions |
     if guided:
         summary["guided_a2b"] = guided
     result = {
-        "model": model_path, "data": data_dir, "metrics": summary, "skipped": skipped,
+        "model": model_path, "data": data, "metrics": summary, "skipped": skipped,
         "protocol": {"inputs_per_domain": {d: len(domains[d]["images"]) for d in "ab"},
                      "styles_per_input": options.num_styles, "seeds": list(options.seeds),
                      "image_size": int(domains["a"]["images"].shape[1]),

@@ -192,9 +192,12 @@ def prepare_output(output: str, resume: bool, overwrite: bool) -> None:
         tf.io.gfile.makedirs(path)
 
 
-def train(config: MUNITConfig, data_dir: str, output: str, resume: bool = False, overwrite: bool = False,
+def train(config: MUNITConfig, data, output: str, resume: bool = False, overwrite: bool = False,
           strategy: tf.distribute.Strategy | None = None, verbose: int | str = "auto") -> dict:
-    """Train until ``config.train.max_iter``; returns {"step", "checkpoint", "samples", "logs"}."""
+    """Train until ``config.train.max_iter``; returns {"step", "checkpoint", "samples", "logs"}.
+
+    ``data``: a prepared folder, or a list of TFRecord files/patterns holding both domains.
+    """
     strategy = strategy or make_strategy(config.train.strategy)
     chief = _is_chief(strategy)
     if chief:
@@ -205,13 +208,13 @@ def train(config: MUNITConfig, data_dir: str, output: str, resume: bool = False,
     model = build_model(config, strategy)
     checkpointer = Checkpointer(model, os.path.join(output, "checkpoints"), config.train.keep_checkpoints, chief)
     start = checkpointer.restore(tf.train.latest_checkpoint(os.path.join(output, "checkpoints"))) if resume else 0
-    dataset = data_lib.make_dataset(data_dir, config, start_step=start)
+    dataset = data_lib.make_dataset(data, config, start_step=start)
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
         dataset = dataset.with_options(options)
     display_count = config.train.display_size
-    display = next(iter(data_lib.make_dataset(data_dir, config, split="train", training=False,
+    display = next(iter(data_lib.make_dataset(data, config, split="train", training=False,
                                               batch_size=display_count).take(1)))
     display = tuple(np.asarray(x) for x in display)
     samples = SampleGrid(os.path.join(output, "images"), os.path.join(output, "logs"), display,

@@ -1,5 +1,7 @@
 """The synthetic dataset's ground truth, the TFRecord schema and the tf.data reader."""
 
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -76,3 +78,22 @@ def test_resize_and_crop_follow_the_config(synthetic_data):
 def test_missing_data_is_a_readable_error(tmp_path, tiny_config):
     with pytest.raises(FileNotFoundError, match="munit-tf prepare"):
         dataset.make_dataset(str(tmp_path), tiny_config)
+
+
+def test_a_mixed_domain_file_list_is_split_by_the_domain_feature(synthetic_data, tiny_config, tmp_path):
+    """As TFX ExampleGen writes them: both domains in one Split-* folder."""
+    mixed = str(tmp_path / "Split-eval" / "data.gz")
+    tf.io.gfile.makedirs(os.path.dirname(mixed))
+    with tf.io.TFRecordWriter(mixed, options="GZIP") as writer:
+        for domain in ("b", "a"):
+            for record in tf.data.TFRecordDataset(schema.list_shards(synthetic_data, "test", domain),
+                                                  compression_type="GZIP"):
+                writer.write(record.numpy())
+
+    folder = list(dataset.make_dataset(synthetic_data, tiny_config, split="test", training=False))
+    files = list(dataset.make_dataset([str(tmp_path / "Split-eval" / "*")], tiny_config, training=False))
+    for k in range(2):
+        np.testing.assert_array_equal(np.concatenate([b[k].numpy() for b in folder]),
+                                      np.concatenate([b[k].numpy() for b in files]))
+    with pytest.raises(FileNotFoundError, match="no TFRecord files"):
+        dataset.make_dataset([str(tmp_path / "nothing" / "*")], tiny_config)

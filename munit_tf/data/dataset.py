@@ -48,17 +48,39 @@ def preprocess(image_bytes, config: DataConfig, channels: int, training: bool, s
     return image / 127.5 - 1.0
 
 
-def domain_dataset(root: str, split: str, domain: str, config: DataConfig, training: bool = True,
+def domain_files(data, split: str, domain: str) -> tuple[list[str], bool]:
+    """(files, whether records must be filtered by their ``domain`` feature).
+
+    ``data`` is a prepared folder (``{split}/{domain}-*.tfrecord.gz``: one domain per file), or a
+    list of files or glob patterns holding both domains, such as a TFX ExampleGen split
+    (``.../Split-train/*``), whose records are then filtered on ``domain``.
+    """
+    if isinstance(data, str):
+        return schema.list_shards(data, split, domain), False
+    files = sorted(f for pattern in data for f in tf.io.gfile.glob(pattern))
+    if not files:
+        raise FileNotFoundError(f"no TFRecord files match {list(data)}")
+    return files, True
+
+
+def records(data, split: str, domain: str) -> tf.data.Dataset:
+    """The serialized examples of one domain, in file order."""
+    files, mixed = domain_files(data, split, domain)
+    dataset = tf.data.Dataset.from_tensor_slices(files).interleave(
+        lambda f: tf.data.TFRecordDataset(f, compression_type="GZIP"), cycle_length=min(4, len(files)),
+        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if mixed:
+        domain_feature = {"domain": schema.FEATURES["domain"]}
+        dataset = dataset.filter(lambda r: tf.equal(tf.io.parse_single_example(r, domain_feature)["domain"],
+                                                    domain.encode()))
+    return dataset
+
+
+def domain_dataset(data, split: str, domain: str, config: DataConfig, training: bool = True,
                    seed: int = 0, skip: int = 0) -> tf.data.Dataset:
     """Preprocessed images of one domain; repeated and shuffled when ``training``, after ``skip`` images."""
     channels = config.input_dim_a if domain == "a" else config.input_dim_b
-    files = schema.list_shards(root, split, domain)
-    dataset = tf.data.Dataset.from_tensor_slices(files)
-    if training:
-        dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.interleave(lambda f: tf.data.TFRecordDataset(f, compression_type="GZIP"),
-                                 cycle_length=min(4, len(files)), num_parallel_calls=tf.data.AUTOTUNE,
-                                 deterministic=True)
+    dataset = records(data, split, domain)
     if not training:
         return dataset.map(lambda record: preprocess(schema.parse_example(record)["image"], config, channels, False),
                            num_parallel_calls=tf.data.AUTOTUNE)
@@ -72,15 +94,16 @@ def domain_dataset(root: str, split: str, domain: str, config: DataConfig, train
     return dataset.map(_train, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
-def make_dataset(root: str, config: MUNITConfig, split: str = "train", training: bool = True,
+def make_dataset(data, config: MUNITConfig, split: str = "train", training: bool = True,
                  batch_size: int | None = None, start_step: int = 0) -> tf.data.Dataset:
     """Batches of (x_a, x_b), ``batch_size`` (default: the config's global batch size) each.
 
+    ``data``: a prepared folder or a list of files/patterns (see ``domain_files``).
     ``start_step``: training iterations already done (a resume): their batches are skipped.
     """
     batch_size = batch_size or config.train.batch_size
     seed = config.train.seed
-    streams = [domain_dataset(root, split, domain, config.data, training, seed * 2 + k, start_step * batch_size)
+    streams = [domain_dataset(data, split, domain, config.data, training, seed * 2 + k, start_step * batch_size)
                for k, domain in enumerate(schema.DOMAINS)]
     streams = [s.batch(batch_size, drop_remainder=training) for s in streams]
     return tf.data.Dataset.zip(tuple(streams)).prefetch(tf.data.AUTOTUNE)
