@@ -21,8 +21,9 @@ $(STAMP): requirements.lock setup.py
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
+# The whole TFX pipeline on the synthetic data: prepare, validate, train, evaluate, gate, push.
 demo: $(STAMP)
-	$(BIN)/munit-tf demo --output runs/demo
+	$(BIN)/munit-tf pipeline run --home runs/pipeline
 
 # Headless Chromium opens the evaluation report in a test (Debian's package; apt needs root).
 system-deps:

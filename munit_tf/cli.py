@@ -138,6 +138,56 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_pipeline(args) -> int:
+    """The TFX pipeline: run it here, compile it for Kubeflow, or submit a compiled one."""
+    import json
+
+    if args.pipeline_command == "submit":
+        from pipeline.kubeflow_runner import submit
+
+        if not os.path.isfile(args.package):
+            raise FileNotFoundError(f"--package {args.package}: no such file (compile it first)")
+        run = submit(args.package, args.endpoint, args.pipeline_root, args.experiment, args.run_name, args.namespace)
+        print(f"submitted run {run.run_id} to {args.endpoint}")
+        return 0
+    from pipeline import configs
+
+    overrides = {"munit_config": args.config, "munit_overrides": args.overrides}
+    if args.steps:
+        overrides["train_steps"] = args.steps
+    if args.pipeline_command == "compile":
+        from pipeline.kubeflow_runner import compile_pipeline
+
+        config = configs.PipelineConfig(pipeline_root=args.pipeline_root, data_root=args.data,
+                                        serving_dir=args.serving_dir, image=args.image, **overrides)
+        print(f"compiled {compile_pipeline(config, args.output)}")
+        return 0
+    from munit_tf.data import prepare
+    from pipeline import local_runner
+
+    data = args.data or os.path.join(args.home, "data")
+    if args.data is None and not os.path.exists(os.path.join(data, "manifest.json")):
+        from munit_tf.config import load_config
+
+        size = load_config(args.config, args.overrides).data.new_size
+        options = prepare.PrepareOptions(output=data, min_size=size, synthetic_size=size, overwrite=True)
+        prepare.prepare(prepare.synthetic_items(args.synthetic_count, 0), options, source="synthetic")
+    elif not os.path.isdir(data):
+        raise FileNotFoundError(f"--data {data}: no such folder (run `munit-tf prepare` first)")
+    config = configs.PipelineConfig(home=args.home, data_root=os.path.abspath(data), **overrides)
+    local_runner.run(config)
+    result = local_runner.summary(config)
+    print(json.dumps(result, indent=2))
+    if result.get("evaluation"):
+        metrics = json.load(open(os.path.join(result["evaluation"], "metrics.json")))["metrics"]
+        for group, values in metrics.items():
+            for name, value in values.items():
+                print(f"{group}/{name}: {value['mean']:.4f} ± {value['std']:.4f}")
+        print(f"report: {os.path.join(result['evaluation'], 'report.html')}")
+    print(f"pushed model: {result.get('pushed_model') or 'none (not blessed: ' + str(result.get('gate')) + ')'}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     """The synthetic preset end to end: data, a short training run, the sample grid."""
     args.config, args.data, args.resume, args.overwrite = "synthetic", "synthetic", False, True
@@ -230,6 +280,31 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--classifier-b", help="a .keras domain-B classifier for IS/CIS of a2b")
     ev.add_argument("--overwrite", action="store_true")
     ev.set_defaults(func=cmd_evaluate)
+
+    pipe = commands.add_parser("pipeline", help="the TFX pipeline: run locally, compile for Kubeflow, submit")
+    pipe_commands = pipe.add_subparsers(dest="pipeline_command", required=True, metavar="ACTION")
+    run = pipe_commands.add_parser("run", help="run the whole pipeline here (LocalDagRunner, SQLite metadata)")
+    run.add_argument("--home", default="tfx_home", help="pipeline root, metadata and serving folders go here")
+    run.add_argument("--data", help="prepared TFRecords (default: the synthetic data, prepared into HOME/data)")
+    run.add_argument("--synthetic-count", type=int, default=2000)
+    comp = pipe_commands.add_parser("compile", help="compile a KFP v2 pipeline YAML")
+    comp.add_argument("--output", default="build/munit_pipeline.yaml")
+    comp.add_argument("--pipeline-root", required=True, help="gs://, s3:// or minio:// artifact root")
+    comp.add_argument("--data", required=True, help="prepared TFRecords the pods can read")
+    comp.add_argument("--serving-dir", required=True, help="the Pusher's destination")
+    comp.add_argument("--image", default="munit-tf-pipeline:latest", help="the pipeline image (see Dockerfile)")
+    for sub in (run, comp):
+        sub.add_argument("--config", default="synthetic", help="munit_tf preset or YAML for the Trainer")
+        sub.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
+        sub.add_argument("--steps", type=int, help="training iterations (default: the pipeline's 600)")
+    sub = pipe_commands.add_parser("submit", help="upload a compiled pipeline to Kubeflow Pipelines and start a run")
+    sub.add_argument("--endpoint", required=True, help="the KFP API, e.g. http://localhost:8080")
+    sub.add_argument("--package", default="build/munit_pipeline.yaml")
+    sub.add_argument("--pipeline-root", required=True)
+    sub.add_argument("--experiment", default="munit")
+    sub.add_argument("--run-name")
+    sub.add_argument("--namespace")
+    pipe.set_defaults(func=cmd_pipeline)
 
     demo = commands.add_parser("demo", help="train the synthetic preset for a few minutes and write a sample grid")
     demo.add_argument("--output", default="runs/demo")
