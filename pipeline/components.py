@@ -97,4 +97,6 @@ def MunitEvaluator(
     blessing.set_int_custom_property("current_model_id", model.id)
     blessing.set_string_custom_property("current_model", model.uri)
     blessing.set_string_custom_property("reasons", "; ".join(reasons) or "all thresholds met")
-    tf.io.gfile.GFile(os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "w").close()
+    # GFile creates a file only when something is written: the marker holds the decision.
+    with tf.io.gfile.GFile(os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "w") as handle:
+        handle.write("; ".join(reasons) or "all thresholds met")
