@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import sys
 import time
 import warnings
 
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError,
-               IsADirectoryError)
+               IsADirectoryError, pickle.UnpicklingError)
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser, default: str) -> None:
@@ -188,6 +189,19 @@ def cmd_pipeline(args) -> int:
     return 0
 
 
+def cmd_import_reference(args) -> int:
+    from munit_tf import interop
+
+    for path in (args.gen, args.dis):
+        if path and not os.path.isfile(path):
+            raise FileNotFoundError(f"{path}: no such file")
+    result = interop.import_reference(args.gen, _config(args), args.output, args.dis, args.export, args.overwrite)
+    print(f"checkpoint: {result['checkpoint']} (step {result['step']})")
+    if result.get("saved_model"):
+        print(f"SavedModel: {result['saved_model']}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     """The synthetic preset end to end: data, a short training run, the sample grid."""
     args.config, args.data, args.resume, args.overwrite = "synthetic", "synthetic", False, True
@@ -305,6 +319,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--run-name")
     sub.add_argument("--namespace")
     pipe.set_defaults(func=cmd_pipeline)
+
+    imp = commands.add_parser("import-reference", help="load NVlabs/MUNIT gen_*.pt / dis_*.pt checkpoints",
+                              description="Convert the reference's PyTorch checkpoints (zip or legacy format, or .npz) "
+                                          "into a munit-tf run folder, without torch and without running pickled code.")
+    imp.add_argument("--gen", required=True, help="gen_XXXXXXXX.pt: {'a': state_dict, 'b': state_dict}")
+    imp.add_argument("--dis", help="dis_XXXXXXXX.pt (optional: the discriminators, to continue training)")
+    _add_config_arguments(imp, "edges2shoes")
+    imp.add_argument("--output", required=True, help="run folder: config.yaml and checkpoints/")
+    imp.add_argument("--export", action="store_true", help="also write a SavedModel to OUTPUT/serving/1")
+    imp.add_argument("--overwrite", action="store_true")
+    imp.set_defaults(func=cmd_import_reference)
 
     demo = commands.add_parser("demo", help="train the synthetic preset for a few minutes and write a sample grid")
     demo.add_argument("--output", default="runs/demo")

@@ -1,0 +1,293 @@
+"""Loading the reference implementation's checkpoints (NVlabs/MUNIT ``gen_*.pt`` / ``dis_*.pt``).
+
+The files are PyTorch pickles: ``{'a': state_dict, 'b': state_dict}``. They are read without
+torch and without executing pickled code: a restricted unpickler accepts only what a state dict
+needs (ordered dicts, tensor rebuilds, typed storages) and refuses every other global, so a
+malicious file is rejected before anything runs. Both serialisation formats are supported: the
+zip archive of PyTorch >= 1.6 and the legacy stream of PyTorch 0.4 that the official pretrained
+files use. ``.npz`` files holding ``a/<key>`` and ``b/<key>`` arrays work too.
+
+Layouts: conv weights (out, in, kh, kw) -> (kh, kw, in, out); linear (out, in) -> (in, out). The
+decoder's AdaIN layers carry dummy running statistics, which are ignored.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import os
+import pickle
+import re
+import zipfile
+
+import numpy as np
+
+LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+_STORAGE_DTYPES = {
+    "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
+    "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16, "CharStorage": np.int8,
+    "ByteStorage": np.uint8, "BoolStorage": np.bool_,
+}
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """The file asks to run or import something a state dict never needs."""
+
+
+class _StorageType:
+    def __init__(self, name: str):
+        self.dtype = np.dtype(_STORAGE_DTYPES[name])
+
+
+class _Storage:
+    def __init__(self, dtype, data: np.ndarray | None = None):
+        self.dtype, self.data = dtype, data
+
+
+class _LazyTensor:
+    """A tensor whose storage may not be read yet (the legacy format stores data after the pickle)."""
+
+    def __init__(self, storage: _Storage, offset: int, size, stride):
+        self.storage, self.offset, self.size, self.stride = storage, offset, tuple(size), tuple(stride)
+
+    def materialize(self) -> np.ndarray:
+        data = self.storage.data
+        if not self.size:
+            return np.array(data[self.offset])
+        item = data.itemsize
+        view = np.lib.stride_tricks.as_strided(data[self.offset:], shape=self.size,
+                                               strides=[s * item for s in self.stride])
+        return np.array(view)
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride, *_):
+    return _LazyTensor(storage, storage_offset, size, stride)
+
+
+def _ordered_dict(*args):
+    return collections.OrderedDict(*args)
+
+
+_ALLOWED = {
+    ("collections", "OrderedDict"): _ordered_dict,
+    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
+    ("torch", "Size"): tuple,
+}
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def __init__(self, handle, persistent_load):
+        super().__init__(handle)
+        self._persistent_load = persistent_load
+
+    def find_class(self, module, name):
+        if (module, name) in _ALLOWED:
+            return _ALLOWED[(module, name)]
+        if module == "torch" and name in _STORAGE_DTYPES:
+            return _StorageType(name)
+        raise UnsafeCheckpointError(f"refused to load {module}.{name}: a MUNIT checkpoint holds only tensors "
+                                    "and dicts, so this file is not one (or it is not safe to open)")
+
+    def persistent_load(self, pid):
+        return self._persistent_load(pid)
+
+
+def _materialize(obj):
+    if isinstance(obj, _LazyTensor):
+        return obj.materialize()
+    if isinstance(obj, dict):
+        return type(obj)((k, _materialize(v)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_materialize(v) for v in obj)
+    return obj
+
+
+def _load_zip(path: str):
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        pickles = [n for n in names if n.endswith("data.pkl")]
+        if not pickles:
+            raise ValueError(f"{path}: a zip file without data.pkl is not a PyTorch checkpoint")
+        prefix = pickles[0][: -len("data.pkl")]
+
+        def persistent_load(pid):
+            kind, storage_type, key, _location, _numel = pid[:5]
+            if kind != "storage" or not isinstance(storage_type, _StorageType):
+                raise UnsafeCheckpointError(f"unexpected persistent id {pid!r}")
+            raw = archive.read(f"{prefix}data/{key}")
+            return _Storage(storage_type.dtype, np.frombuffer(raw, storage_type.dtype))
+
+        return _RestrictedUnpickler(io.BytesIO(archive.read(pickles[0])), persistent_load).load()
+
+
+def _load_legacy(path: str):
+    storages = {}
+
+    def persistent_load(pid):
+        kind, storage_type, key = pid[0], pid[1], pid[2]
+        if kind != "storage" or not isinstance(storage_type, _StorageType):
+            raise UnsafeCheckpointError(f"unexpected persistent id {pid!r}")
+        if pid[5] is not None:
+            raise ValueError("storage views are not supported in reference checkpoints")
+        return storages.setdefault(key, _Storage(storage_type.dtype))
+
+    def no_storage(pid):
+        raise UnsafeCheckpointError(f"unexpected persistent id {pid!r} in the header")
+
+    with open(path, "rb") as handle:
+        if _RestrictedUnpickler(handle, no_storage).load() != LEGACY_MAGIC:
+            raise ValueError(f"{path}: not a PyTorch checkpoint (no legacy magic number, not a zip archive)")
+        _RestrictedUnpickler(handle, no_storage).load()  # protocol version
+        _RestrictedUnpickler(handle, no_storage).load()  # sys_info
+        result = _RestrictedUnpickler(handle, persistent_load).load()
+        keys = _RestrictedUnpickler(handle, no_storage).load()
+        for key in keys:
+            storage = storages[key]
+            count = int(np.frombuffer(handle.read(8), "<i8")[0])
+            storage.data = np.frombuffer(handle.read(count * storage.dtype.itemsize), storage.dtype)
+            if len(storage.data) != count:
+                raise ValueError(f"{path}: truncated (storage {key} is short)")
+    return result
+
+
+def load_checkpoint(path: str) -> dict:
+    """``{'a': {key: array}, 'b': {key: array}}`` from a ``.pt`` (zip or legacy) or ``.npz`` file."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.endswith(".npz"):
+        with np.load(path, allow_pickle=False) as archive:
+            out = {}
+            for name in archive.files:
+                domain, _, key = name.partition("/")
+                out.setdefault(domain, collections.OrderedDict())[key] = np.array(archive[name])
+            return out
+    try:
+        loaded = _load_zip(path) if zipfile.is_zipfile(path) else _load_legacy(path)
+    except (UnsafeCheckpointError, ValueError):
+        raise
+    except Exception as error:  # EOF, bad opcodes: a damaged file
+        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({type(error).__name__}: {error})") from None
+    loaded = _materialize(loaded)
+    if not isinstance(loaded, dict) or not {"a", "b"} <= set(loaded):
+        raise ValueError(f"{path}: expected {{'a': state_dict, 'b': state_dict}}, got keys "
+                         f"{sorted(loaded) if isinstance(loaded, dict) else type(loaded).__name__}")
+    return {"a": loaded["a"], "b": loaded["b"]}
+
+
+# ----------------------------------------------------------------------------------------------
+# Reference keys -> our variables
+# ----------------------------------------------------------------------------------------------
+def _conv(prefix, layer):
+    return [(f"{prefix}.weight", layer.kernel, "conv"), (f"{prefix}.bias", layer.bias, "vector")]
+
+
+def generator_entries(gen) -> list[tuple]:
+    """[(reference key, our variable, kind)] for an AdaINGen, in the reference's module order."""
+    entries = []
+    style = gen.enc_style
+    for i, block in enumerate(style.blocks):
+        entries += _conv(f"enc_style.model.{i}.conv", block.conv)
+    entries += _conv(f"enc_style.model.{len(style.blocks) + 1}", style.project)  # after the pooling layer
+    content = gen.enc_content
+    downs = content.n_downsample + 1
+    for i, block in enumerate(content.blocks[:downs]):
+        entries += _conv(f"enc_content.model.{i}.conv", block.conv)
+    for r, block in enumerate(content.blocks[downs:]):
+        for j, conv in enumerate((block.conv1, block.conv2)):
+            entries += _conv(f"enc_content.model.{downs}.model.{r}.model.{j}.conv", conv.conv)
+    dec = gen.dec
+    for r, block in enumerate(dec.res_blocks):
+        for j, conv in enumerate((block.conv1, block.conv2)):
+            entries += _conv(f"dec.model.0.model.{r}.model.{j}.conv", conv.conv)
+    for u, block in enumerate(dec.up_blocks):  # model.{1+2u} is an Upsample layer
+        entries += _conv(f"dec.model.{2 + 2 * u}.conv", block.conv)
+        entries += [(f"dec.model.{2 + 2 * u}.norm.gamma", block.norm.gamma, "vector"),
+                    (f"dec.model.{2 + 2 * u}.norm.beta", block.norm.beta, "vector")]
+    entries += _conv(f"dec.model.{1 + 2 * len(dec.up_blocks)}.conv", dec.to_image.conv)
+    for i, dense in enumerate(gen.mlp.dense):
+        entries += [(f"mlp.model.{i}.fc.weight", dense.kernel, "linear"), (f"mlp.model.{i}.fc.bias", dense.bias,
+                                                                           "vector")]
+    return entries
+
+
+def discriminator_entries(dis) -> list[tuple]:
+    entries = []
+    for s, scale in enumerate(dis.cnns):
+        for layer, block in enumerate(scale.blocks):
+            entries += _conv(f"cnns.{s}.{layer}.conv", block.conv)
+        entries += _conv(f"cnns.{s}.{len(scale.blocks)}", scale.out)
+    return entries
+
+
+_IGNORED = re.compile(r"^dec\..*\.norm\.running_(mean|var)$|^enc_content\..*\.norm\.running_(mean|var)$"
+                      r"|.*num_batches_tracked$")
+
+
+def _to_ours(value: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "conv":
+        return np.transpose(value, (2, 3, 1, 0))
+    if kind == "linear":
+        return value.T
+    return value
+
+
+def assign(entries: list[tuple], state_dict: dict, what: str) -> None:
+    """Copy a reference state dict into our variables; every mismatch is reported at once."""
+    expected = {key: (variable, kind) for key, variable, kind in entries}
+    given = {k: np.asarray(v) for k, v in state_dict.items() if not _IGNORED.match(k)}
+    missing = sorted(set(expected) - set(given))
+    extra = sorted(set(given) - set(expected))
+    wrong = []
+    for key in sorted(set(expected) & set(given)):
+        variable, kind = expected[key]
+        if _to_ours(given[key], kind).shape != tuple(variable.shape):
+            wrong.append(f"{key}: {given[key].shape} does not fit ours {tuple(variable.shape)} (as {kind})")
+    if missing or extra or wrong:
+        lines = [f"the {what} state dict does not match this config:"]
+        lines += [f"  missing: {k}" for k in missing] + [f"  unexpected: {k}" for k in extra]
+        lines += [f"  wrong shape: {w}" for w in wrong]
+        raise ValueError("\n".join(lines))
+    for key, (variable, kind) in expected.items():
+        variable.assign(_to_ours(given[key], kind).astype(np.float32))
+
+
+def load_reference(model, gen_path: str, dis_path: str | None = None) -> None:
+    """Load ``gen_*.pt`` (and optionally ``dis_*.pt``) into a MUNIT model built with the same config."""
+    generators = load_checkpoint(gen_path)
+    for domain, gen in (("a", model.gen_a), ("b", model.gen_b)):
+        assign(generator_entries(gen), generators[domain], f"generator {domain}")
+    if dis_path:
+        discriminators = load_checkpoint(dis_path)
+        for domain, dis in (("a", model.dis_a), ("b", model.dis_b)):
+            assign(discriminator_entries(dis), discriminators[domain], f"discriminator {domain}")
+
+
+def iteration_from_name(path: str) -> int:
+    """``gen_00800000.pt`` -> 800000 (the reference names snapshots by iteration); 0 if unnamed."""
+    match = re.search(r"(\d{8})\.(pt|npz)$", os.path.basename(path))
+    return int(match.group(1)) if match else 0
+
+
+def import_reference(gen_path: str, config, output: str, dis_path: str | None = None, export_model: bool = False,
+                     overwrite: bool = False) -> dict:
+    """A run folder (config.yaml + a full checkpoint) from reference files; optionally a SavedModel.
+
+    The optimisers start fresh (the reference's ``optimizer.pt`` is not read); their step counters
+    are set to the iteration in the file name, so the learning-rate schedule continues from there.
+    """
+    from munit_tf import export, training
+
+    training.prepare_output(output, resume=False, overwrite=overwrite)
+    model = training.build_model(config)
+    load_reference(model, gen_path, dis_path)
+    iteration = iteration_from_name(gen_path)
+    model.gen_optimizer.iterations.assign(iteration)
+    model.dis_optimizer.iterations.assign(iteration)
+    with open(os.path.join(output, "config.yaml"), "w") as handle:
+        handle.write(config.to_yaml())
+    result = {"checkpoint": training.Checkpointer(model, os.path.join(output, "checkpoints")).save(),
+              "step": iteration}
+    if export_model:
+        result["saved_model"] = export.export(model, os.path.join(output, "serving", "1"), overwrite=overwrite)
+    return result
