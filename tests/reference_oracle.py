@@ -100,3 +100,28 @@ def encode(sd, x):
     """(content, style) as AdaINGen.encode, for NCHW images in [-1, 1]."""
     x = np.asarray(x, np.float64)
     return content_encode(sd, x), style_encode(sd, x)
+
+
+def avg_pool_exclude_pad(x):
+    """nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)."""
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    ones = np.pad(np.ones(x.shape[2:]), 1)
+    sums = sliding_window_view(padded, (3, 3), axis=(2, 3))[:, :, ::2, ::2].sum((4, 5))
+    counts = sliding_window_view(ones, (3, 3))[::2, ::2].sum((2, 3))
+    return sums / counts
+
+
+def discriminate(sd, x):
+    """MsImageDis.forward: one raw output map per scale, the input average-pooled between scales."""
+    x = np.asarray(x, np.float64)
+    outputs, s = [], 0
+    while f"cnns.{s}.0.conv.weight" in sd:
+        y, layer = x, 0
+        while f"cnns.{s}.{layer}.conv.weight" in sd:
+            y = conv(y, sd, f"cnns.{s}.{layer}.conv", 2, 1)
+            y = np.where(y > 0, y, 0.2 * y)  # LeakyReLU(0.2)
+            layer += 1
+        outputs.append(conv(y, sd, f"cnns.{s}.{layer}"))
+        x = avg_pool_exclude_pad(x)
+        s += 1
+    return outputs

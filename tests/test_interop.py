@@ -178,16 +178,34 @@ def test_mismatched_keys_and_shapes_are_listed(reference_files, tmp_path):
         interop.load_reference(MUNIT(load_config("edges2shoes")), str(tmp_path / "broken.npz"))
 
 
+def _discriminator_state(model: MUNIT, seed: int = 2) -> dict:
+    rng = np.random.default_rng(seed)
+    state = {}
+    for domain, dis in (("a", model.dis_a), ("b", model.dis_b)):
+        state[domain] = {}
+        for key, variable, kind in interop.discriminator_entries(dis):
+            shape = tuple(variable.shape)
+            shape = (shape[3], shape[2], shape[0], shape[1]) if kind == "conv" else shape
+            state[domain][key] = rng.normal(0, 0.05, shape).astype(np.float32)
+    return state
+
+
 def test_import_reference_command_writes_a_run_and_a_saved_model(reference_files, tmp_path, capsys):
     folder, state = reference_files
     output = str(tmp_path / "imported")
-    assert cli.main(["import-reference", "--gen", str(folder / "gen_00012345.pt"), "--config", "edges2shoes",
-                     "--output", output, "--export"]) == 0
+    dis_state = _discriminator_state(MUNIT(load_config("edges2shoes")))
+    dis_path = str(tmp_path / "dis_00012345.npz")
+    np.savez(dis_path, **{f"{d}/{k}": v for d, sd in dis_state.items() for k, v in sd.items()})
+    assert cli.main(["import-reference", "--gen", str(folder / "gen_00012345.pt"), "--dis", dis_path,
+                     "--config", "edges2shoes", "--output", output, "--export"]) == 0
     assert "step 12345" in capsys.readouterr().out
     from munit_tf.training import load_model
 
     restored = load_model(output)
     assert int(restored.step) == 12345
+    image = np.random.default_rng(3).uniform(-1, 1, (1, 64, 64, 3)).astype("float32")
+    for ours, reference in zip(restored.dis_b(image), oracle.discriminate(dis_state["b"], image.transpose(0, 3, 1, 2))):
+        np.testing.assert_allclose(np.asarray(ours), reference.transpose(0, 2, 3, 1), atol=1e-4)
     kernel = np.asarray(restored.gen_b.mlp.dense[0].kernel)
     np.testing.assert_array_equal(kernel, state["b"]["mlp.model.0.fc.weight"].T)
     served = tf.saved_model.load(os.path.join(output, "serving", "1"))
