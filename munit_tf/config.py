@@ -104,6 +104,9 @@ class TrainConfig:
     precision: str = "float32"  # "float32", "mixed_float16" or "mixed_bfloat16"
     jit_compile: bool = False
     strategy: str = "default"  # "default", "mirrored" or "multi_worker"
+    # A departure from the reference, off by default: train D on the translations the G step makes
+    # (saving D's own generator forward pass) instead of on translations with separate fresh styles.
+    reuse_translations: bool = False
 
 
 @dataclass

@@ -87,15 +87,16 @@ def _classifier(path):
     return keras.saving.load_model(path, compile=False, safe_mode=True)
 
 
-def evaluate(model_path: str, data, output: str, options: EvalOptions | None = None,
+def evaluate(model, data, output: str, options: EvalOptions | None = None,
              overwrite: bool = False, log=print) -> dict:
-    """``data``: a prepared folder or a list of files/patterns holding both domains."""
+    """``model``: a SavedModel folder, a run folder or checkpoint, or a MUNIT model in memory;
+    ``data``: a prepared folder or a list of files/patterns holding both domains."""
     options = options or EvalOptions()
     if options.num_styles < 2:
         raise ValueError("num_styles must be >= 2 (diversity compares styles)")
     if os.path.exists(os.path.join(output, "metrics.json")) and not overwrite:
         raise FileExistsError(f"{output} already holds an evaluation; pass --overwrite to replace it")
-    client = TranslatorClient(model_path)
+    client = TranslatorClient(model)
     domains = {d: load_domain(client, data, d, options.num_inputs) for d in "ab"}
     directions = {"a2b": (domains["a"], domains["b"]), "b2a": (domains["b"], domains["a"])}
     skipped, per_seed = {}, {direction: {} for direction in directions}
@@ -171,7 +172,7 @@ def evaluate(model_path: str, data, output: str, options: EvalOptions | None = N
     if guided:
         summary["guided_a2b"] = guided
     result = {
-        "model": model_path, "data": data, "metrics": summary, "skipped": skipped,
+        "model": model if isinstance(model, str) else f"in-memory {type(model).__name__}", "data": data, "metrics": summary, "skipped": skipped,
         "protocol": {"inputs_per_domain": {d: len(domains[d]["images"]) for d in "ab"},
                      "styles_per_input": options.num_styles, "seeds": list(options.seeds),
                      "image_size": int(domains["a"]["images"].shape[1]),

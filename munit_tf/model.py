@@ -129,14 +129,15 @@ class MUNIT(keras.Model):
         codes = codes[start:start + local_batch]
         return codes[:, 0], codes[:, 1]
 
-    def discriminator_step(self, x_a, x_b):
-        """``dis_update``: D on real images vs translations made with fresh random styles."""
+    def discriminator_step(self, x_a, x_b, x_ab=None, x_ba=None):
+        """``dis_update``: D on real images vs translations made with fresh random styles (or, with
+        ``train.reuse_translations``, the translations the generator step already made)."""
         cfg = self.config
-        s_a, s_b = self._random_styles(tf.shape(x_a)[0], stream=0)
-        c_a, _ = self.gen_a.encode(x_a)
-        c_b, _ = self.gen_b.encode(x_b)
-        x_ba = tf.stop_gradient(self.gen_a.decode(c_b, s_a))
-        x_ab = tf.stop_gradient(self.gen_b.decode(c_a, s_b))
+        if x_ab is None:
+            s_a, s_b = self._random_styles(tf.shape(x_a)[0], stream=0)
+            x_ba = self.gen_a.decode(self.gen_b.encode_content(x_b), s_a)
+            x_ab = self.gen_b.decode(self.gen_a.encode_content(x_a), s_b)
+        x_ab, x_ba = tf.stop_gradient(x_ab), tf.stop_gradient(x_ba)
         variables = self.discriminator_variables
         with tf.GradientTape() as tape:
             loss_dis_a = losses.dis_loss(self.dis_a(x_a), self.dis_a(x_ba), cfg.dis.gan_type)
@@ -161,6 +162,9 @@ class MUNIT(keras.Model):
             x_ab = self.gen_b.decode(c_a, s_b)
             c_b_recon, s_a_recon = self.gen_a.encode(x_ba)
             c_a_recon, s_b_recon = self.gen_b.encode(x_ab)
+            if cfg.train.reuse_translations:  # D learns from these translations, then G is judged by the new D
+                with tape.stop_recording():
+                    out.update(self.discriminator_step(x_a, x_b, x_ab, x_ba))
 
             out["loss_gen_recon_x_a"] = losses.recon_loss(x_a_recon, x_a)
             out["loss_gen_recon_x_b"] = losses.recon_loss(x_b_recon, x_b)
@@ -202,7 +206,7 @@ class MUNIT(keras.Model):
 
     def train_step(self, data):
         x_a, x_b = data
-        logs = self.discriminator_step(x_a, x_b)
+        logs = {} if self.config.train.reuse_translations else self.discriminator_step(x_a, x_b)
         logs.update(self.generator_step(x_a, x_b))
         # Rank-1 values: multi-worker fit() reduces step outputs along axis 0.
         return {name: tf.reshape(tf.cast(value, tf.float32), [1]) for name, value in logs.items()}

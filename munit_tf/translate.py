@@ -24,17 +24,21 @@ SEED_STRIDE = 1_000_003  # per-input seeds when styles are not synchronized
 
 
 class TranslatorClient:
-    """The serving signatures of a SavedModel folder, or of a checkpoint / run folder."""
+    """The serving signatures of a SavedModel folder, a checkpoint / run folder, or a MUNIT model."""
 
-    def __init__(self, path: str):
-        if tf.io.gfile.exists(os.path.join(path, "saved_model.pb")):
-            module = tf.saved_model.load(path)
+    def __init__(self, model):
+        from munit_tf.export import Translator
+
+        if isinstance(model, MUNIT):
+            module = Translator(model)
+            self.signatures = module.signatures()
+        elif tf.io.gfile.exists(os.path.join(model, "saved_model.pb")):
+            module = tf.saved_model.load(model)
             self.signatures = module.signatures
         else:
-            from munit_tf.export import Translator
             from munit_tf.training import load_model
 
-            module = Translator(load_model(path))
+            module = Translator(load_model(model))
             self.signatures = module.signatures()
         self.new_size = int(module.image_size.numpy())
         self.multiple = int(module.size_multiple.numpy())

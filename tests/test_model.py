@@ -37,6 +37,19 @@ def test_train_step_reports_every_term_and_updates_both_sides(tiny_config):
     assert float(logs["loss_gen_total"][0]) == pytest.approx(expected_total, rel=1e-5)
 
 
+def test_reusing_the_generator_steps_translations_still_updates_both_sides(tiny_config):
+    from munit_tf.config import load_config as load
+
+    config = load(tiny_config, ["train.reuse_translations=true"])
+    model = build_model(config)
+    before = [v.numpy().copy() for v in model.weights]
+    logs = model.train_step(_batch(config))
+    assert set(logs) == BASE_TERMS and all(np.isfinite(v.numpy()).all() for v in logs.values())
+    assert int(model.step) == 1 and int(model.dis_optimizer.iterations) == 1
+    changed = [not np.array_equal(b, v.numpy()) for b, v in zip(before, model.weights)]
+    assert sum(changed) == len(changed)
+
+
 def test_optional_cycle_and_perceptual_terms():
     config = load_config("tiny", ["loss.recon_x_cyc_w=10", "loss.vgg_w=1", "loss.vgg_weights=random",
                                   "dis.gan_type=nsgan"])
