@@ -58,11 +58,16 @@ def main():
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--inference", action="store_true", help="only print the FLOPs of one translation")
     args = parser.parse_args()
     config = load_config(args.config, [f"data.new_size={args.size}", f"data.crop_size={args.size}",
                                        f"train.batch_size={args.batch}"] + args.overrides)
     model = build_model(config)
     flops = iteration_flops(model, args.size, args.batch)
+    if args.inference:  # translate = content encoder + MLP/decoder, per image
+        print(json.dumps({"size": args.size, "tflops_translate_per_image":
+                          round((flops["content_encoder"] + flops["decoder"]) / args.batch / 1e12, 4)}))
+        return
     rng = np.random.default_rng(0)
     batch = tuple(tf.constant(rng.uniform(-1, 1, (args.batch, args.size, args.size, 3)).astype("float32"))
                   for _ in range(2))

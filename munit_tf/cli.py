@@ -52,12 +52,8 @@ def cmd_train(args) -> int:
     config = _config(args)
     data = args.data
     if data == "synthetic":
-        data = os.path.join(args.output, "data")
-        if not os.path.exists(os.path.join(data, "manifest.json")):
-            options = prepare.PrepareOptions(output=data, min_size=config.data.new_size, overwrite=True,
-                                             synthetic_size=config.data.new_size, seed=config.train.seed)
-            prepare.prepare(prepare.synthetic_items(args.synthetic_count, config.train.seed), options,
-                            source="synthetic")
+        data = prepare.ensure_synthetic(os.path.join(args.output, "data"), config.data.new_size,
+                                        args.synthetic_count, config.train.seed)
     elif not os.path.isdir(data):
         raise FileNotFoundError(f"--data {data}: no such folder (prepared TFRecords, or 'synthetic')")
     started = time.time()
@@ -166,13 +162,12 @@ def cmd_pipeline(args) -> int:
     from munit_tf.data import prepare
     from pipeline import local_runner
 
-    data = args.data or os.path.join(args.home, "data")
-    if args.data is None and not os.path.exists(os.path.join(data, "manifest.json")):
+    data = args.data
+    if data is None:
         from munit_tf.config import load_config
 
         size = load_config(args.config, args.overrides).data.new_size
-        options = prepare.PrepareOptions(output=data, min_size=size, synthetic_size=size, overwrite=True)
-        prepare.prepare(prepare.synthetic_items(args.synthetic_count, 0), options, source="synthetic")
+        data = prepare.ensure_synthetic(os.path.join(args.home, "data"), size, args.synthetic_count)
     elif not os.path.isdir(data):
         raise FileNotFoundError(f"--data {data}: no such folder (run `munit-tf prepare` first)")
     config = configs.PipelineConfig(home=args.home, data_root=os.path.abspath(data), **overrides)

@@ -1,4 +1,5 @@
-"""Our pipeline component: evaluate the trained SavedModel, gate it, and bless it for the Pusher.
+"""Our pipeline components: data preparation as a pipeline step, and the evaluator that gates the
+trained SavedModel and blesses it for the Pusher.
 
 TFX's Evaluator (TFMA) cannot judge an image-to-image GAN (it feeds tf.Examples to a labelled
 model and has no FID or ground-truth image metrics), so this Python-function component runs
@@ -19,7 +20,10 @@ from tfx import v1 as tfx
 from tfx.types import artifact_utils, standard_artifacts
 from tfx.utils import path_utils
 
+from munit_tf.data import prepare
 from munit_tf.evaluate import EvalOptions, evaluate
+
+SPLITS = {"train": "train", "test": "eval"}  # prepared folder -> ExampleGen split name
 
 
 def latest_served_version(serving_dir: str) -> Optional[str]:
@@ -100,3 +104,36 @@ def MunitEvaluator(
     # GFile creates a file only when something is written: the marker holds the decision.
     with tf.io.gfile.GFile(os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "w") as handle:
         handle.write("; ".join(reasons) or "all thresholds met")
+
+
+@tfx.dsl.components.component
+def PrepareExamples(
+    examples: tfx.dsl.components.OutputArtifact[standard_artifacts.Examples],
+    source: tfx.dsl.components.Parameter[str],
+    min_size: tfx.dsl.components.Parameter[int] = 256,
+    resize: tfx.dsl.components.Parameter[int] = 0,
+    synthetic_count: tfx.dsl.components.Parameter[int] = 1000,
+    synthetic_size: tfx.dsl.components.Parameter[int] = 64,
+    shards: tfx.dsl.components.Parameter[int] = 4,
+    beam_args: tfx.dsl.components.Parameter[str] = "[]",
+):
+    """Data preparation as the pipeline's first step: the ``munit-tf prepare`` Beam job on ``source``
+    (a folder with trainA/ trainB/ testA/ testB/, ``synthetic`` or ``tfds:NAME``), its output laid out
+    as ExampleGen's (``Split-train/``, ``Split-eval/``) so every downstream component reads it as is;
+    ``rejected.jsonl`` and ``manifest.json`` are kept beside the splits."""
+    if source == "synthetic":
+        items, min_size = prepare.synthetic_items(synthetic_count, 0), min(min_size, synthetic_size)
+    elif source.startswith(prepare.TFDS_PREFIX):
+        items = prepare.tfds_items(source[len(prepare.TFDS_PREFIX):])
+    else:
+        items = prepare.folder_items(source)
+    staging = os.path.join(examples.uri, "prepared")
+    prepare.prepare(items, prepare.PrepareOptions(output=staging, resize=resize or None, shards=shards,
+                                                  min_size=min_size, synthetic_size=synthetic_size),
+                    json.loads(beam_args), source=source)
+    for folder, split in SPLITS.items():
+        tf.io.gfile.rename(os.path.join(staging, folder), os.path.join(examples.uri, f"Split-{split}"))
+    for name in ("manifest.json", "rejected.jsonl"):
+        tf.io.gfile.rename(os.path.join(staging, name), os.path.join(examples.uri, name))
+    tf.io.gfile.rmtree(staging)
+    examples.split_names = artifact_utils.encode_split_names(list(SPLITS.values()))

@@ -4,7 +4,8 @@ train, how the evaluator gates, and what the Kubeflow pods get.
 
 The local runner reads overrides from the environment (the TFX CLI runs it without arguments):
 ``MUNIT_PIPELINE_HOME`` (pipeline root, metadata and serving folder under it), ``MUNIT_DATA_ROOT``,
-``MUNIT_CONFIG``, ``MUNIT_TRAIN_STEPS``, ``MUNIT_PIPELINE_NAME``.
+``MUNIT_CONFIG``, ``MUNIT_TRAIN_STEPS``, ``MUNIT_PIPELINE_NAME``, ``MUNIT_PREPARE_SOURCE`` (prepare
+inside the pipeline).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ class PipelineConfig:
     pipeline_name: str = "munit"
     home: str = "tfx_home"  # local: pipeline_root, metadata and serving folders go under it
     data_root: str = "data/synthetic"  # prepared by `munit-tf prepare` ({train,test}/{a,b}-*.tfrecord.gz)
+    # Or prepare inside the pipeline (PrepareExamples instead of ImportExampleGen): a folder with
+    # trainA/ trainB/ testA/ testB/, "synthetic" or "tfds:NAME".
+    prepare_source: str | None = None
+    prepare_min_size: int = 256
+    prepare_synthetic_count: int = 1000
     munit_config: str = "synthetic"  # preset or YAML file of munit_tf.config
     munit_overrides: list = dataclasses.field(default_factory=list)  # ["train.batch_size=4", ...]
     train_steps: int = 600
@@ -56,7 +62,8 @@ class PipelineConfig:
 def from_environment(**overrides) -> PipelineConfig:
     """The local configuration: defaults, then MUNIT_* environment variables, then ``overrides``."""
     env = {"home": os.environ.get("MUNIT_PIPELINE_HOME"), "data_root": os.environ.get("MUNIT_DATA_ROOT"),
-           "munit_config": os.environ.get("MUNIT_CONFIG"), "pipeline_name": os.environ.get("MUNIT_PIPELINE_NAME")}
+           "munit_config": os.environ.get("MUNIT_CONFIG"), "pipeline_name": os.environ.get("MUNIT_PIPELINE_NAME"),
+           "prepare_source": os.environ.get("MUNIT_PREPARE_SOURCE")}
     if os.environ.get("MUNIT_TRAIN_STEPS"):
         env["train_steps"] = int(os.environ["MUNIT_TRAIN_STEPS"])
     if os.environ.get("MUNIT_OVERRIDES"):

@@ -1,6 +1,7 @@
 """``create_pipeline``: the components and their wiring, nothing about where they run.
 
-ImportExampleGen (the prepared train/ and test/ TFRecords, splits kept) -> StatisticsGen ->
+ImportExampleGen (the prepared train/ and test/ TFRecords, splits kept), or PrepareExamples (the
+same Beam preparation as a pipeline step) -> StatisticsGen ->
 SchemaGen -> ExampleValidator; Trainer (``pipeline.trainer.run_fn``) -> MunitEvaluator (metrics,
 report, blessing, comparison with the served model) -> Pusher (a versioned folder for TF Serving).
 """
@@ -11,7 +12,7 @@ import json
 
 from tfx import v1 as tfx
 
-from pipeline.components import MunitEvaluator
+from pipeline.components import MunitEvaluator, PrepareExamples
 from pipeline.configs import PipelineConfig
 
 RUN_FN = "pipeline.trainer.run_fn"
@@ -19,11 +20,17 @@ RUN_FN = "pipeline.trainer.run_fn"
 
 def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
                     beam_pipeline_args: list | None = None) -> tfx.dsl.Pipeline:
-    example_gen = tfx.components.ImportExampleGen(
-        input_base=config.data_root,
-        input_config=tfx.proto.Input(splits=[
-            tfx.proto.Input.Split(name="train", pattern="train/*.tfrecord.gz"),
-            tfx.proto.Input.Split(name="eval", pattern="test/*.tfrecord.gz")]))
+    if config.prepare_source:
+        example_gen = PrepareExamples(source=config.prepare_source, min_size=config.prepare_min_size,
+                                      synthetic_count=config.prepare_synthetic_count,
+                                      synthetic_size=config.prepare_min_size,
+                                      beam_args=json.dumps(list(config.beam_pipeline_args)))
+    else:
+        example_gen = tfx.components.ImportExampleGen(
+            input_base=config.data_root,
+            input_config=tfx.proto.Input(splits=[
+                tfx.proto.Input.Split(name="train", pattern="train/*.tfrecord.gz"),
+                tfx.proto.Input.Split(name="eval", pattern="test/*.tfrecord.gz")]))
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
     example_validator = tfx.components.ExampleValidator(statistics=statistics_gen.outputs["statistics"],

@@ -62,3 +62,10 @@ def test_installed_entry_point_reports_user_errors_without_a_traceback(tmp_path)
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "no such folder" in result.stderr
+
+
+def test_train_with_the_mirrored_strategy(tmp_path, synthetic_data, capsys):
+    assert cli.main(["train", "--config", "tiny", "--data", synthetic_data, "--output", str(tmp_path), "--steps", "2",
+                     "--strategy", "mirrored", "--set", "train.image_save_iter=0"]) == 0
+    assert "trained to step 2" in capsys.readouterr().out
+    assert "strategy: mirrored" in open(tmp_path / "config.yaml").read()

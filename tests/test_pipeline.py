@@ -230,3 +230,29 @@ def test_pipeline_compile_and_submit_commands(tmp_path, capsys):
     assert cli.main(["pipeline", "submit", "--endpoint", "http://127.0.0.1:9", "--package", str(tmp_path / "none.yaml"),
                      "--pipeline-root", "minio://x"]) == 2
     assert "compile it first" in capsys.readouterr().err
+
+
+def test_pipeline_run_command_prepares_data_runs_and_reports(tmp_path, capsys):
+    from munit_tf import cli
+
+    home = str(tmp_path / "home")
+    assert cli.main(["pipeline", "run", "--home", home, "--config", "tiny", "--steps", "2",
+                     "--synthetic-count", "16"]) == 0
+    printed = capsys.readouterr().out
+    assert os.path.exists(os.path.join(home, "data", "manifest.json"))  # the Beam job ran first
+    assert "a2b/content_iou:" in printed and "report: " in printed and "pushed model: " in printed
+    assert "below the minimum 0.3" in printed  # a 2-step model is not pushed by the default gate
+
+
+def test_data_preparation_as_a_pipeline_step(tmp_path):
+    config = configs.PipelineConfig(home=str(tmp_path), prepare_source="synthetic", prepare_min_size=32,
+                                    prepare_synthetic_count=16, munit_config="tiny", train_steps=1, eval_inputs=4,
+                                    eval_styles=2, thresholds={"a2b/content_iou": {"min": 0.0}})
+    local_runner.run(config)
+    executions = _executions(config)
+    assert {name for name, _ in executions} == COMPONENTS - {"ImportExampleGen"} | {"PrepareExamples"}
+    assert all(state == COMPLETE for _, state in executions)
+    examples = _store(config).get_artifacts_by_type("Examples")[0]
+    assert json.loads(examples.properties["split_names"].string_value) == ["train", "eval"]
+    assert json.load(open(os.path.join(examples.uri, "manifest.json")))["counts"]["train/a"] == 16
+    assert local_runner.summary(config)["pushed"]

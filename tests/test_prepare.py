@@ -193,3 +193,17 @@ def test_overwrite_replaces_and_a_failed_run_leaves_nothing(image_tree, tmp_path
         prepare.prepare(prepare.folder_items(image_tree), prepare.PrepareOptions(output=str(tmp_path / "never")),
                         log=lambda *_: None)
     assert sorted(os.listdir(tmp_path)) == ["data"]  # no output, no staging folder left behind
+
+
+def test_explicit_folders_and_list_files(image_tree, tmp_path):
+    listing = tmp_path / "test_a.txt"
+    listing.write_text("# one path per line, relative to this file or absolute\n"
+                       f"{os.path.join(image_tree, 'testA', 't.png')}\n")
+    output = str(tmp_path / "explicit")
+    assert cli.main(["prepare", "--train-a", os.path.join(image_tree, "trainB"), "--train-b",
+                     os.path.join(image_tree, "trainB"), "--test-a", str(listing), "--test-b",
+                     os.path.join(image_tree, "testB"), "--output", output, "--min-size", "32"]) == 0
+    manifest = json.load(open(os.path.join(output, "manifest.json")))
+    assert manifest["counts"] == {"test/a": 1, "test/b": 1, "train/a": 3, "train/b": 3}
+    assert cli.main(["prepare", "--train-a", os.path.join(image_tree, "trainB"), "--output",
+                     str(tmp_path / "o")]) == 2

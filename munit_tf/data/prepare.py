@@ -345,6 +345,14 @@ def prepare(items: list[dict], options: PrepareOptions, beam_args: list[str] | N
     return manifest
 
 
+def ensure_synthetic(output: str, size: int, count: int = 2000, seed: int = 0, log=print) -> str:
+    """The synthetic dataset prepared at ``output`` (kept if a complete one is already there)."""
+    if not os.path.exists(os.path.join(output, "manifest.json")):
+        options = PrepareOptions(output=output, min_size=size, synthetic_size=size, seed=seed, overwrite=True)
+        prepare(synthetic_items(count, seed), options, source="synthetic", log=log)
+    return output
+
+
 def summary(manifest: dict) -> str:
     counters = manifest["counters"]
     lines = [f"read {counters.get('read', 0)} images, wrote {counters.get('written', 0)} "

@@ -1,0 +1,139 @@
+"""Run every benchmark and write benchmarks/RESULTS.md (machine, versions, date, figures).
+
+    PYTHONPATH=. .venv/bin/python benchmarks/run_all.py            # about 15 minutes on 2 cores
+
+Each training or serving benchmark runs in its own process, so its peak memory is its own.
+Efficiency is reported against the peak measured in the same run (a 3x3, 256->256 convolution on
+64x64 in fp32 and bf16), so the percentages do not depend on a number quoted from elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+REFERENCE = {256: 12.8, 128: 3.5}  # NVlabs/MUNIT, PyTorch, batch 1, 2 threads, this machine (issue 8)
+
+
+def run_json(script: str, *args: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    result = subprocess.run([sys.executable, os.path.join(HERE, script), *args], capture_output=True, text=True,
+                            env=env, timeout=3600)
+    if result.returncode:
+        raise RuntimeError(f"{script} {' '.join(args)} failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout[result.stdout.index("{"):])
+
+
+def conv_peak(dtype: str, repeats: int = 20) -> float:
+    """GFLOP/s of a 3x3, 256->256 convolution on a 64x64 map (batch 4)."""
+    import tensorflow as tf
+
+    x = tf.random.normal([4, 64, 64, 256], dtype=dtype)
+    w = tf.random.normal([3, 3, 256, 256], dtype=dtype)
+    conv = tf.function(lambda a, b: tf.nn.conv2d(a, b, 1, "SAME"))
+    conv(x, w).numpy()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        out = conv(x, w)
+    out.numpy()
+    seconds = (time.perf_counter() - start) / repeats
+    return 2 * 4 * 64 * 64 * 256 * 256 * 9 / seconds / 1e9
+
+
+def input_pipeline(images: int = 200) -> float:
+    import tensorflow as tf
+
+    from munit_tf.config import load_config
+    from munit_tf.data import dataset, prepare
+
+    sys.path.insert(0, HERE)
+    from prepare import write_jpegs  # benchmarks/prepare.py
+
+    work = tempfile.mkdtemp()
+    write_jpegs(os.path.join(work, "source"), images, 286)  # larger than the crop: resize + random crop
+    prepare.prepare(prepare.folder_items(os.path.join(work, "source")),
+                    prepare.PrepareOptions(output=os.path.join(work, "data"), min_size=256), log=lambda *_: None)
+    config = load_config("edges2shoes", ["train.batch_size=8"])
+    data = dataset.make_dataset(os.path.join(work, "data"), config)
+    iterator = iter(data)
+    next(iterator)
+    start, batches = time.perf_counter(), 50
+    for _ in range(batches):
+        x_a, x_b = next(iterator)
+    tf.reduce_sum(x_a).numpy()
+    return 2 * 8 * batches / (time.perf_counter() - start)
+
+
+def main():
+    import keras
+    import tensorflow as tf
+
+    peaks = {"float32": conv_peak("float32"), "bfloat16": conv_peak("bfloat16")}
+    rows = []
+    variants = [("fp32", 256, []), ("fp32 + XLA", 256, ["train.jit_compile=true"]),
+                ("mixed_bfloat16", 256, ["train.precision=mixed_bfloat16"]),
+                ("fp32, reuse translations", 256, ["train.reuse_translations=true"]), ("fp32", 128, [])]
+    for name, size, overrides in variants:
+        args = ["--size", str(size), "--steps", "3", "--warmup", "2"]
+        for override in overrides:
+            args += ["--set", override]
+        result = run_json("train_step.py", *args)
+        peak = peaks["bfloat16" if "bfloat16" in name else "float32"]
+        rows.append((name, size, result, peak))
+    serve = run_json("serve.py", "--images-per-batch-size", "16")
+    translate_flops = run_json("train_step.py", "--size", "256", "--steps", "1", "--warmup", "1", "--inference")
+    pipeline_rate = input_pipeline()
+    fp32_256 = rows[0][2]
+    consumed = 2 * fp32_256["images_per_second"]  # one image per domain per iteration and image
+
+    lines = [
+        "# Benchmark results", "",
+        f"Written by `benchmarks/run_all.py` on {datetime.date.today().isoformat()}. Machine: "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; Python "
+        f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}.", "",
+        "## Peak measured in this run", "",
+        "| kernel | GFLOP/s |", "|---|---|",
+        f"| 3x3 conv 256->256 on 64x64, batch 4, fp32 | {peaks['float32']:.0f} |",
+        f"| same, bfloat16 | {peaks['bfloat16']:.0f} |", "",
+        "## Training (edges2shoes preset, batch 1)", "",
+        "| variant | size | s / iteration | TFLOP / iteration | GFLOP/s | % of this run's conv peak | peak memory | "
+        "reference (PyTorch) |", "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, size, r, peak in rows:
+        lines.append(f"| {name} | {size}² | {r['seconds_per_iteration']:.2f} | {r['tflops_per_iteration']:.3f} | "
+                     f"{r['achieved_gflops']:.0f} | {100 * r['achieved_gflops'] / peak:.0f}% | "
+                     f"{r['peak_memory_gb']:.1f} GB | {REFERENCE[size]} s |")
+    reuse = rows[3][2]["seconds_per_iteration"]
+    lines += ["", f"Reusing the generator step's translations for the discriminator (`train.reuse_translations`, "
+                  f"a departure from the reference) saves {100 * (1 - reuse / fp32_256['seconds_per_iteration']):.0f}% "
+                  "per iteration at 256².", "",
+              "## Inference (SavedModel, `translate_a2b` / `translate_bytes_a2b`, 256²)", "",
+              "| signature | batch | p50 per call | p95 per call | p50 per image | images/s |",
+              "|---|---|---|---|---|---|"]
+    for key, value in serve.items():
+        if isinstance(value, dict):
+            signature, batch = key.rsplit("_batch", 1)
+            lines.append(f"| {signature} | {batch} | {value['p50_seconds']:.3f} s | {value['p95_seconds']:.3f} s | "
+                         f"{value['p50_seconds_per_image']:.3f} s | {value['images_per_second']:.2f} |")
+    analytic = translate_flops["tflops_translate_per_image"] * 1e12 / (0.85 * peaks["float32"] * 1e9)
+    lines += ["", f"One translation at 256² is {translate_flops['tflops_translate_per_image']:.3f} TFLOP; at 85% "
+                  f"of the fp32 conv peak that is {analytic:.3f} s per image.", "",
+              "## Input pipeline", "",
+              f"`tf.data` (decode, resize, random 256² crop, flip, both domains): {pipeline_rate:.0f} images/s, "
+              f"{pipeline_rate / consumed:.0f}x what fp32 training at 256² consumes ({consumed:.2f} images/s).", ""]
+    with open(os.path.join(HERE, "RESULTS.md"), "w") as handle:
+        handle.write("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
