@@ -10,7 +10,6 @@ does the same decode-check-encode-write work without Beam.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import tempfile
@@ -18,7 +17,6 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
 
