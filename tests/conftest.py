@@ -28,3 +28,18 @@ def tiny_config():
     from munit_tf.config import load_config
 
     return load_config("tiny")
+
+
+@pytest.fixture(scope="session")
+def exported_run(tmp_path_factory, synthetic_data):
+    """(run folder, SavedModel folder) of a tiny model trained one step and exported with the CLI."""
+    from munit_tf import cli, training
+    from munit_tf.config import load_config
+
+    root = tmp_path_factory.mktemp("exported")
+    run = str(root / "run")
+    training.train(load_config("tiny", ["train.max_iter=1", "train.image_save_iter=0"]), synthetic_data, run,
+                   verbose=0)
+    saved = str(root / "serving" / "munit" / "1")
+    assert cli.main(["export", "--checkpoint", run, "--output", saved]) == 0
+    return run, saved

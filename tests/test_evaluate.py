@@ -10,16 +10,12 @@ import keras
 import numpy as np
 import pytest
 
-from munit_tf import cli, training
-from munit_tf.config import load_config
+from munit_tf import cli
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, synthetic_data):
-    path = str(tmp_path_factory.mktemp("evaluate") / "run")
-    training.train(load_config("tiny", ["train.max_iter=2", "train.image_save_iter=0"]), synthetic_data, path,
-                   verbose=0)
-    return path
+def run(exported_run):
+    return exported_run[0]
 
 
 def _classifier(path, classes=3):

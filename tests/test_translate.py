@@ -7,21 +7,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from munit_tf import cli, training
-from munit_tf.config import load_config
+from munit_tf import cli
 
 RNG = np.random.default_rng(1)
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory, synthetic_data):
-    root = tmp_path_factory.mktemp("translate")
-    run = str(root / "run")
-    training.train(load_config("tiny", ["train.max_iter=1", "train.image_save_iter=0"]), synthetic_data, run,
-                   verbose=0)
-    saved = str(root / "serving" / "1")
-    assert cli.main(["export", "--checkpoint", run, "--output", saved]) == 0
-    return run, saved
+def models(exported_run):
+    return exported_run
 
 
 @pytest.fixture
