@@ -351,6 +351,13 @@ def main(argv=None) -> int:
             raise
         print(f"munit-tf {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:  # training diverged (NaN/Inf): a clear line, not a traceback
+        from munit_tf.training import TrainingDiverged
+
+        if args.debug or not isinstance(error, TrainingDiverged):
+            raise
+        print(f"munit-tf {args.command}: {error}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print(f"munit-tf {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -103,6 +103,28 @@ class CheckpointCallback(keras.callbacks.Callback):
             self.last = int(self.model.step.numpy())
 
 
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the run stopped before checkpointing the damaged weights."""
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stops training at the first NaN/Inf loss term, naming it and the step. It runs before the
+    checkpoint callback, so the damaged weights are never saved and the last checkpoint stays good."""
+
+    def __init__(self, checkpointer: "Checkpointer"):
+        super().__init__()
+        self.checkpointer = checkpointer
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = sorted(name for name, value in (logs or {}).items() if not np.all(np.isfinite(value)))
+        if bad:
+            step = int(self.model.step.numpy())
+            raise TrainingDiverged(
+                f"{', '.join(bad)} became {'NaN' if np.isnan(np.mean(logs[bad[0]])) else 'infinite'} at step {step}; "
+                f"training stopped. The last good checkpoint is {self.checkpointer.latest or 'none (no checkpoint yet)'}: "
+                "resume from it with --resume, e.g. with a lower optim.lr")
+
+
 class StopAtStep(keras.callbacks.Callback):
     """Stops ``fit`` when the model's step reaches ``max_iter`` (the reference's ``max_iter``)."""
 
@@ -219,7 +241,8 @@ def train(config: MUNITConfig, data, output: str, resume: bool = False, overwrit
     display = tuple(np.asarray(x) for x in display)
     samples = SampleGrid(os.path.join(output, "images"), os.path.join(output, "logs"), display,
                          config.train.image_save_iter, config.train.seed)
-    callbacks = [StopAtStep(config.train.max_iter), CheckpointCallback(checkpointer, config.train.snapshot_save_iter)]
+    callbacks = [NonFiniteGuard(checkpointer), StopAtStep(config.train.max_iter),
+                 CheckpointCallback(checkpointer, config.train.snapshot_save_iter)]
     if chief:
         callbacks += [LossLogger(os.path.join(output, "logs"), config.train.log_iter), samples]
     spe = config.train.steps_per_epoch

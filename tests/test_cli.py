@@ -69,3 +69,15 @@ def test_train_with_the_mirrored_strategy(tmp_path, synthetic_data, capsys):
                      "--strategy", "mirrored", "--set", "train.image_save_iter=0"]) == 0
     assert "trained to step 2" in capsys.readouterr().out
     assert "strategy: mirrored" in open(tmp_path / "config.yaml").read()
+
+
+def test_diverged_training_is_one_line_and_exit_code_3(tmp_path, synthetic_data, capsys, monkeypatch):
+    from munit_tf import training
+
+    def diverge(*args, **kwargs):
+        raise training.TrainingDiverged("loss_gen_total became NaN at step 7; training stopped.")
+
+    monkeypatch.setattr(training, "train", diverge)
+    assert cli.main(["train", "--config", "tiny", "--data", synthetic_data, "--output", str(tmp_path)]) == 3
+    err = capsys.readouterr().err.strip()
+    assert err == "munit-tf train: loss_gen_total became NaN at step 7; training stopped."

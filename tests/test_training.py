@@ -49,3 +49,26 @@ def test_a_finished_run_is_not_overwritten_without_asking(synthetic_data, tmp_pa
     (tmp_path / "keep.txt").write_text("user data beside the run")
     assert training.train(config, synthetic_data, str(tmp_path), overwrite=True, verbose=0)["step"] == 1
     assert (tmp_path / "keep.txt").exists()
+
+
+def test_a_nan_loss_stops_training_naming_the_term_and_keeps_the_last_good_checkpoint(synthetic_data, tmp_path,
+                                                                                    monkeypatch):
+    from munit_tf.data import dataset as data_lib
+
+    config = load_config("tiny", ["train.max_iter=2", "train.snapshot_save_iter=1", "train.image_save_iter=0"])
+    training.train(config, synthetic_data, str(tmp_path), verbose=0)
+    good = _state(training.load_model(str(tmp_path)))
+    real = data_lib.make_dataset
+
+    def poisoned(*args, **kwargs):  # the next batches carry a NaN pixel in domain A
+        return real(*args, **kwargs).map(lambda a, b: (tf.tensor_scatter_nd_update(a, [[0, 0, 0, 0]], [np.nan]), b))
+
+    monkeypatch.setattr(data_lib, "make_dataset", poisoned)
+    with pytest.raises(training.TrainingDiverged, match=r"loss_.*became NaN at step 3.*ckpt-2"):
+        training.train(load_config(config, ["train.max_iter=4"]), synthetic_data, str(tmp_path), resume=True,
+                       verbose=0)
+    assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-2")
+    restored = training.load_model(str(tmp_path))
+    for before, after in zip(good, _state(restored)):
+        np.testing.assert_array_equal(before, after)
+    assert all(np.isfinite(v).all() for v in _state(restored))
