@@ -207,3 +207,15 @@ def test_explicit_folders_and_list_files(image_tree, tmp_path):
     assert manifest["counts"] == {"test/a": 1, "test/b": 1, "train/a": 3, "train/b": 3}
     assert cli.main(["prepare", "--train-a", os.path.join(image_tree, "trainB"), "--output",
                      str(tmp_path / "o")]) == 2
+
+
+def test_the_tfds_source_through_the_command_line(tmp_path):
+    import tensorflow_datasets as tfds
+
+    output = str(tmp_path / "horse2zebra")
+    with tfds.testing.mock_data(num_examples=3):
+        assert cli.main(["prepare", "--source", "tfds:cycle_gan/horse2zebra", "--output", output,
+                         "--min-size", "1", "--shards", "1"]) == 0
+    manifest = json.load(open(os.path.join(output, "manifest.json")))
+    assert manifest["source"] == "tfds:cycle_gan/horse2zebra"
+    assert manifest["counts"] == {"test/a": 3, "test/b": 3, "train/a": 3, "train/b": 3}
