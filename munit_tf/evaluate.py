@@ -115,8 +115,9 @@ def evaluate(model, data, output: str, options: EvalOptions | None = None,
             extractors[kind] = getattr(feature_networks, build)(weights)
         except feature_networks.UnavailableWeights as error:
             skipped[kind] = str(error)
-    classifiers = {"a2b": options.classifier_b, "b2a": options.classifier_a}
-    if not any(classifiers.values()):
+    classifiers = {direction: _classifier(path) for direction, path in
+                   (("a2b", options.classifier_b), ("b2a", options.classifier_a)) if path}  # loaded once
+    if not classifiers:
         skipped["is_cis"] = "no domain classifier given (--classifier-a/--classifier-b)"
     if domains["a"]["masks"] is None or domains["b"]["masks"] is None:
         skipped["ground_truth"] = "the data has no silhouette masks at the model's image size (synthetic data only)"
@@ -160,8 +161,8 @@ def evaluate(model, data, output: str, options: EvalOptions | None = None,
                 record(direction, "lpips_diversity", float(np.mean([
                     metrics.lpips_style_distance([f[i:i + 1] for f in layer], [f[j:j + 1] for f in layer])
                     for layer in feats for i in range(options.num_styles) for j in range(i + 1, options.num_styles)])))
-            if classifiers[direction]:
-                probabilities = np.asarray(_classifier(classifiers[direction]).predict(
+            if direction in classifiers:
+                probabilities = np.asarray(classifiers[direction].predict(
                     outputs.reshape(-1, *outputs.shape[2:]), verbose=0)).reshape(*outputs.shape[:2], -1)
                 record(direction, "is", metrics.inception_score(probabilities.reshape(-1, probabilities.shape[-1])))
                 record(direction, "cis", metrics.conditional_inception_score(probabilities))
