@@ -10,6 +10,7 @@ with per-sample statistics and externally supplied [beta, gamma], and MUNIT's ow
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 EPSILON = 1e-5  # PyTorch's default for InstanceNorm2d, batch_norm and MUNIT's LayerNorm
@@ -138,6 +139,77 @@ class ConvBlock(keras.layers.Layer):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
                 "strides": self.strides, "padding": self.padding, "norm": self.norm_type,
                 "activation": self.activation_type, "pad_type": self.pad_type, "init": self.init}
+
+
+# Nearest x2 upsampling, reflection pad 2, 5x5 conv (the decoder's upsampling block) in sub-pixel
+# form: every output pixel of phase (row parity, column parity) sees a 3x3 low-resolution window,
+# and the 5 taps along each axis fall onto its 3 pixels as these rows say. One 3x3 conv with
+# 4x the output channels, then depth_to_space, computes the same thing with 36/100 of the FLOPs.
+_PHASE_TAPS = ((
+    (1, 1, 0, 0, 0), (0, 0, 1, 1, 0), (0, 0, 0, 0, 1)),  # even output rows/columns
+    ((1, 0, 0, 0, 0), (0, 1, 1, 0, 0), (0, 0, 0, 1, 1)))  # odd
+
+
+def upsample_conv5(x, kernel, bias):
+    """``conv5x5_valid(reflect_pad(upsample_nearest_x2(x), 2)) + bias``, exactly, at 36% of the FLOPs.
+
+    The sub-pixel form computes the conv over the upsampled image of ``x`` padded symmetrically
+    by one pixel. That differs from the reflection-padded upsampled image in one tap of the
+    outermost output rows and columns only (first row, tap 0: x[1] is read as x[0]; last row,
+    tap 4: x[n-2] as x[n-1]; the same for columns), so a 1x5 (5x1) conv of the difference of
+    the first two (last two) rows (columns) of ``x`` corrects each border exactly.
+    """
+    channels = kernel.shape[-1]
+    taps = ops.convert_to_tensor(_PHASE_TAPS, kernel.dtype)  # (parity, 3, 5)
+    phases = ops.einsum("yak,xbl,klio->abiyxo", taps, taps, kernel)
+    phases = ops.reshape(phases, (3, 3, kernel.shape[2], 4 * channels))
+    inner = ops.conv(ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric"), phases, padding="valid")
+    inner = tf.nn.depth_to_space(inner, 2)  # channel block (row parity, column parity) -> pixel
+
+    def rows(difference, taps):  # true (reflecting) horizontal layout, one output row
+        up = ops.pad(ops.repeat(difference, 2, axis=2), [[0, 0], [0, 0], [2, 2], [0, 0]], mode="reflect")
+        return ops.conv(up, taps, padding="valid")
+
+    def columns(difference, taps):  # the sub-pixel form's vertical layout, one output column
+        up = ops.repeat(ops.pad(difference, [[0, 0], [1, 1], [0, 0], [0, 0]], mode="symmetric"), 2, axis=1)
+        return ops.conv(up, taps, padding="valid")
+
+    height, width = tf.shape(inner)[1], tf.shape(inner)[2]
+    top = rows(x[:, 1:2] - x[:, :1], kernel[:1])
+    bottom = rows(x[:, -2:-1] - x[:, -1:], kernel[4:])
+    left = columns(x[:, :, 1:2] - x[:, :, :1], kernel[:, :1])
+    right = columns(x[:, :, -2:-1] - x[:, :, -1:], kernel[:, 4:])
+    zeros_rows = tf.zeros(tf.stack([tf.shape(x)[0], height - 2, width, channels]), inner.dtype)
+    zeros_columns = tf.zeros(tf.stack([tf.shape(x)[0], height, width - 2, channels]), inner.dtype)
+    correction = (ops.concatenate([top, zeros_rows, bottom], axis=1)
+                  + ops.concatenate([left, zeros_columns, right], axis=2))
+    return inner + correction + bias
+
+
+class UpsampleConvBlock(ConvBlock):
+    """Nearest x2 upsampling followed by a ConvBlock (the decoder's ``Upsample`` + ``Conv2dBlock``).
+
+    The same weights as the two layers it replaces; with the reference's 5x5 kernel, reflection
+    padding of 2 and stride 1 the pair runs as one sub-pixel convolution (``upsample_conv5``).
+    """
+
+    def build(self, input_shape):
+        self.conv.build((input_shape[0], None, None, input_shape[-1]))
+        self.built = True
+
+    @property
+    def sub_pixel(self) -> bool:
+        return (self.kernel_size, self.padding, self.strides, self.pad_type) == (5, 2, 1, "reflect")
+
+    def call(self, x, adain=None):
+        if not self.sub_pixel:
+            return super().call(ops.repeat(ops.repeat(x, 2, axis=1), 2, axis=2), adain=adain)
+        x = upsample_conv5(x, ops.cast(self.conv.kernel, x.dtype), ops.cast(self.conv.bias, x.dtype))
+        if self.norm_type == "adain":
+            x = self.norm(x, *adain)
+        elif self.norm is not None:
+            x = self.norm(x)
+        return self.activation(x) if self.activation is not None else x
 
 
 class ResBlock(keras.layers.Layer):

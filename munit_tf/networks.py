@@ -14,7 +14,7 @@ import keras
 from keras import ops
 
 from munit_tf.config import DiscriminatorConfig, GeneratorConfig
-from munit_tf.layers import MLP, AvgPoolExcludePad, ConvBlock, ResBlock, initializer
+from munit_tf.layers import MLP, AvgPoolExcludePad, ConvBlock, ResBlock, UpsampleConvBlock, initializer
 
 
 class StyleEncoder(keras.layers.Layer):
@@ -82,8 +82,7 @@ class Decoder(keras.layers.Layer):
         self.n_upsample, self.n_res, self.dim, self.output_dim = n_upsample, n_res, dim, output_dim
         self.activation_type, self.pad_type = activation, pad_type
         self.res_blocks = [ResBlock(dim, "adain", activation, pad_type, name=f"res{i}") for i in range(n_res)]
-        self.upsample = keras.layers.UpSampling2D(2, interpolation="nearest")
-        self.up_blocks = [ConvBlock(dim // 2 ** (i + 1), 5, 1, 2, "ln", activation, pad_type, name=f"up{i}")
+        self.up_blocks = [UpsampleConvBlock(dim // 2 ** (i + 1), 5, 1, 2, "ln", activation, pad_type, name=f"up{i}")
                           for i in range(n_upsample)]
         self.to_image = ConvBlock(output_dim, 7, 1, 3, "none", "tanh", pad_type, name="to_image")
 
@@ -102,7 +101,7 @@ class Decoder(keras.layers.Layer):
                 offset += 2 * c
             x = block(x, adain=pairs)
         for block in self.up_blocks:
-            x = block(self.upsample(x))
+            x = block(x)
         return self.to_image(x)
 
     def get_config(self):

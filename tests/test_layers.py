@@ -83,3 +83,53 @@ def test_residual_block_has_no_activation_after_the_addition():
     x = -np.abs(RNG.normal(size=(1, 6, 6, 4))).astype("float32") - 10.0
     out = np.asarray(block(x))
     assert out.min() < 0  # a ReLU after the add would clip these large negatives
+
+
+def _upsample_pad_conv(x, kernel, bias):
+    """The reference's order of operations, in NumPy: nearest x2, reflection pad 2, 5x5 VALID conv."""
+    up = x.repeat(2, axis=1).repeat(2, axis=2)
+    padded = np.pad(up, [(0, 0), (2, 2), (2, 2), (0, 0)], mode="reflect")
+    batch, height, width, _ = up.shape
+    out = np.zeros((batch, height, width, kernel.shape[-1]), "float64")
+    for dy in range(5):
+        for dx in range(5):
+            out += np.einsum("bhwi,io->bhwo", padded[:, dy:dy + height, dx:dx + width], kernel[dy, dx])
+    return out + bias
+
+
+def test_sub_pixel_upsample_conv_equals_upsample_pad_conv_including_borders_and_gradients():
+    for height, width in ((2, 2), (2, 5), (3, 4), (7, 6)):
+        x = RNG.normal(size=(2, height, width, 3)).astype("float32")
+        kernel = RNG.normal(size=(5, 5, 3, 4)).astype("float32")
+        bias = RNG.normal(size=(4,)).astype("float32")
+        expected = _upsample_pad_conv(x.astype("float64"), kernel.astype("float64"), bias)
+        np.testing.assert_allclose(np.asarray(layers.upsample_conv5(x, kernel, bias)), expected, atol=1e-4)
+
+        def direct(x, kernel):
+            up = tf.repeat(tf.repeat(x, 2, axis=1), 2, axis=2)
+            return tf.nn.conv2d(tf.pad(up, [[0, 0], [2, 2], [2, 2], [0, 0]], "REFLECT"), kernel, 1, "VALID") + bias
+
+        weights = tf.constant(RNG.normal(size=expected.shape).astype("float32"))
+        x_t, kernel_t = tf.constant(x), tf.constant(kernel)
+        grads = []
+        for function in (direct, lambda x, kernel: layers.upsample_conv5(x, kernel, bias)):
+            with tf.GradientTape() as tape:
+                tape.watch([x_t, kernel_t])
+                loss = tf.reduce_sum(function(x_t, kernel_t) * weights)
+            grads.append(tape.gradient(loss, [x_t, kernel_t]))
+        for ours, reference in zip(grads[1], grads[0]):
+            np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-4, atol=1e-3)
+
+
+def test_upsample_conv_block_keeps_the_conv_block_weights_and_falls_back_for_other_kernels():
+    x = RNG.normal(size=(1, 4, 4, 6)).astype("float32")
+    fast = layers.UpsampleConvBlock(3, 5, 1, 2, "ln", "relu", name="up")
+    out = np.asarray(fast(x))
+    assert out.shape == (1, 8, 8, 3) and fast.sub_pixel
+    assert sorted(w.path for w in fast.weights) == ["up/conv/bias", "up/conv/kernel", "up/norm/beta", "up/norm/gamma"]
+    plain = layers.ConvBlock(3, 5, 1, 2, "ln", "relu")
+    plain(x.repeat(2, axis=1).repeat(2, axis=2))
+    plain.set_weights(fast.get_weights())
+    np.testing.assert_allclose(out, np.asarray(plain(x.repeat(2, axis=1).repeat(2, axis=2))), atol=1e-4)
+    other = layers.UpsampleConvBlock(3, 3, 1, 1, "none", "relu")
+    assert not other.sub_pixel and other(x).shape == (1, 8, 8, 3)
