@@ -31,6 +31,21 @@ def min_image_size(config: MUNITConfig) -> int:
     return -(-size // step) * step
 
 
+def _in_one_batch(network, *pairs):
+    """``network(*firsts), network(*seconds)`` computed as one call on the two batches stacked.
+
+    Every MUNIT layer works per sample (instance, layer and adaptive norms included), so the
+    result is the same as two calls; one call on twice the batch keeps the CPU's convolution
+    kernels busier (a 3x3, 256-channel conv runs about 25% faster at batch 2 than at batch 1).
+    """
+    outputs = network(*(ops.concatenate(pair, axis=0) for pair in pairs))
+    split = lambda tensor: (tensor[:tf.shape(pairs[0][0])[0]], tensor[tf.shape(pairs[0][0])[0]:])  # noqa: E731
+    if isinstance(outputs, (list, tuple)):  # the discriminator: one output per scale
+        halves = [split(output) for output in outputs]
+        return [first for first, _ in halves], [second for _, second in halves]
+    return split(outputs)
+
+
 class MUNIT(keras.Model):
     """MUNIT (Huang et al., ECCV 2018) as a Keras model.
 
@@ -140,8 +155,8 @@ class MUNIT(keras.Model):
         x_ab, x_ba = tf.stop_gradient(x_ab), tf.stop_gradient(x_ba)
         variables = self.discriminator_variables
         with tf.GradientTape() as tape:
-            loss_dis_a = losses.dis_loss(self.dis_a(x_a), self.dis_a(x_ba), cfg.dis.gan_type)
-            loss_dis_b = losses.dis_loss(self.dis_b(x_b), self.dis_b(x_ab), cfg.dis.gan_type)
+            loss_dis_a = losses.dis_loss(*_in_one_batch(self.dis_a, (x_a, x_ba)), cfg.dis.gan_type)
+            loss_dis_b = losses.dis_loss(*_in_one_batch(self.dis_b, (x_b, x_ab)), cfg.dis.gan_type)
             loss_dis_total = cfg.loss.gan_w * (loss_dis_a + loss_dis_b)
             objective = self._objective(self.dis_optimizer, loss_dis_total, variables)
         self._update(self.dis_optimizer, tape, objective, variables)
@@ -156,10 +171,8 @@ class MUNIT(keras.Model):
         with tf.GradientTape() as tape:
             c_a, s_a_prime = self.gen_a.encode(x_a)
             c_b, s_b_prime = self.gen_b.encode(x_b)
-            x_a_recon = self.gen_a.decode(c_a, s_a_prime)
-            x_b_recon = self.gen_b.decode(c_b, s_b_prime)
-            x_ba = self.gen_a.decode(c_b, s_a)
-            x_ab = self.gen_b.decode(c_a, s_b)
+            x_a_recon, x_ba = _in_one_batch(self.gen_a.decode, (c_a, c_b), (s_a_prime, s_a))
+            x_b_recon, x_ab = _in_one_batch(self.gen_b.decode, (c_b, c_a), (s_b_prime, s_b))
             c_b_recon, s_a_recon = self.gen_a.encode(x_ba)
             c_a_recon, s_b_recon = self.gen_b.encode(x_ab)
             if cfg.train.reuse_translations:  # D learns from these translations, then G is judged by the new D
