@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 
 import tensorflow as tf
 
+from munit_tf import atomic
 from munit_tf.data import dataset as data_lib
 from munit_tf.model import DIRECTIONS, MUNIT
 
@@ -247,15 +247,11 @@ def export(model: MUNIT, output: str, default_direction: str = "a2b", overwrite:
     if tf.io.gfile.exists(output):
         if not overwrite:
             raise FileExistsError(f"{output} already exists; pass --overwrite to replace it")
-    parent = os.path.dirname(os.path.abspath(output))
-    tf.io.gfile.makedirs(parent)
-    staging = os.path.join(parent, f".tmp-{os.path.basename(output)}-{uuid.uuid4().hex[:8]}")
+    staging = atomic.staging_dir(output)  # also removes what killed exports left behind
     translator = Translator(model, max_pixels)
     try:
         tf.saved_model.save(translator, staging, signatures=translator.signatures(default_direction))
-        if tf.io.gfile.exists(output):
-            shutil.rmtree(output)
-        os.rename(staging, output)
+        atomic.publish(staging, output)  # an existing version is renamed aside, never half deleted
     finally:
         if os.path.exists(staging):
             shutil.rmtree(staging, ignore_errors=True)

@@ -236,4 +236,4 @@ def test_export_refuses_to_overwrite_and_needs_a_version_folder(run_and_export, 
     assert cli.main(["export", "--checkpoint", run, "--output", str(tmp_path / "latest")]) == 2
     assert "version number" in capsys.readouterr().err
     assert cli.main(["export", "--checkpoint", str(tmp_path / "none"), "--output", str(tmp_path / "1")]) == 2
-    assert not any(name.startswith(".tmp") for name in os.listdir(os.path.dirname(saved)))
+    assert not any(".tmp-" in name for name in os.listdir(os.path.dirname(saved)))

@@ -21,7 +21,6 @@ import os
 import shutil
 import sys
 import time
-import uuid
 from typing import Any, Iterable
 
 import apache_beam as beam
@@ -30,6 +29,7 @@ from apache_beam.metrics.metric import Metrics, MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 from PIL import Image
 
+from munit_tf import atomic
 from munit_tf.data import images, schema
 
 NAMESPACE = "munit_prepare"
@@ -288,13 +288,7 @@ def _finalise(staging: str, output: str, shards: int, stats_rows: list[dict]) ->
     for name in (".stats", ".rejected"):
         if os.path.exists(os.path.join(staging, name)):
             os.remove(os.path.join(staging, name))
-    previous = None
-    if os.path.isdir(output):
-        previous = f"{output}.old-{uuid.uuid4().hex[:8]}"
-        os.rename(output, previous)
-    os.rename(staging, output)
-    if previous:
-        shutil.rmtree(previous, ignore_errors=True)
+    atomic.publish(staging, output)
 
 
 def prepare(items: list[dict], options: PrepareOptions, beam_args: list[str] | None = None, source: str = "",
@@ -304,8 +298,7 @@ def prepare(items: list[dict], options: PrepareOptions, beam_args: list[str] | N
     if not items:
         raise ValueError("no images to prepare")
     output = os.path.abspath(options.output)
-    staging = f"{output}.tmp-{uuid.uuid4().hex[:8]}"
-    os.makedirs(staging)
+    staging = atomic.staging_dir(output)  # also removes what killed runs left behind
     started = time.time()
     try:
         log(f"preparing {len(items)} work items into {options.output} "
