@@ -3,7 +3,8 @@
 ImportExampleGen (the prepared train/ and test/ TFRecords, splits kept), or PrepareExamples (the
 same Beam preparation as a pipeline step) -> StatisticsGen ->
 SchemaGen -> ExampleValidator; Trainer (``pipeline.trainer.run_fn``) -> MunitEvaluator (metrics,
-report, blessing, comparison with the served model) -> Pusher (a versioned folder for TF Serving).
+report, blessing, comparison with the served model) -> Pusher (a versioned folder for TF Serving,
+published atomically: ``pipeline.pusher``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from tfx import v1 as tfx
 
 from pipeline.components import MunitEvaluator, PrepareExamples
 from pipeline.configs import PipelineConfig
+from pipeline.pusher import AtomicPusher
 
 RUN_FN = "pipeline.trainer.run_fn"
 
@@ -48,10 +50,10 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
         thresholds=json.dumps(config.thresholds), serving_dir=config.serving_dir,
         max_regression=config.max_regression, num_inputs=config.eval_inputs, num_styles=config.eval_styles,
         seeds=json.dumps(list(config.eval_seeds)), inception_weights=config.inception_weights)
-    pusher = tfx.components.Pusher(
+    pusher = AtomicPusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_dir)))
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_dir))).with_id("Pusher")
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name, pipeline_root=config.pipeline_root,
         components=[example_gen, statistics_gen, schema_gen, example_validator, trainer, evaluator, pusher],

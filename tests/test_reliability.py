@@ -1,8 +1,12 @@
-"""Faults injected for real: training processes killed with SIGKILL, including in the middle of a
-checkpoint write, then resumed. Results are summarised in RELIABILITY.md."""
+"""Faults injected for real: training, data preparation, export and push killed with SIGKILL
+(including in the middle of a checkpoint or file write), then run again. Results are summarised
+in RELIABILITY.md."""
 
+import glob
+import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -74,3 +78,135 @@ def test_sigkill_then_resume_reaches_the_uninterrupted_state(trial, uninterrupte
     assert f"trained to step {STEPS}" in resumed.stdout
     for expected, got in zip(uninterrupted, _state(training.load_model(output))):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=hit)
+
+
+# ------------------------------------------------------------------------------------------
+# Data preparation, export and push: killed midway, the target folder is whole or absent,
+# and the next run gives the uninterrupted result and removes what the killed one left.
+# ------------------------------------------------------------------------------------------
+MUNIT_TF = os.path.join(os.path.dirname(sys.executable), "munit-tf")
+PREPARE = ["prepare", "--source", "synthetic", "--synthetic-count", "300", "--synthetic-size", "32",
+           "--min-size", "32", "--shards", "3"]
+
+
+def _tree(root):
+    """{relative path: bytes} of every file under ``root``, manifest.json without its timing."""
+    files = {}
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(folder, name)
+            data = open(path, "rb").read()
+            if name == "manifest.json":
+                manifest = json.loads(data)
+                data = json.dumps({k: v for k, v in manifest.items() if k not in ("seconds", "command")})
+            files[os.path.relpath(path, root)] = data
+    return files
+
+
+def _hidden_siblings(target):
+    parent, name = os.path.split(target)
+    return [entry for entry in os.listdir(parent) if entry.startswith(f".{name}.")]
+
+
+def _kill_when(process, condition, what):
+    deadline = time.time() + 300
+    while time.time() < deadline and process.poll() is None:
+        if condition():
+            process.send_signal(signal.SIGKILL)
+            assert process.wait(timeout=60) == -signal.SIGKILL
+            return
+        time.sleep(0.001)
+    pytest.fail(f"the process ended before {what}")
+
+
+def _staged(target, pattern="*"):
+    parent, name = os.path.split(target)
+    return glob.glob(os.path.join(parent, f".{name}.tmp-*", pattern))
+
+
+@pytest.fixture(scope="module")
+def prepared_once(tmp_path_factory):
+    output = str(tmp_path_factory.mktemp("prepared") / "data")
+    subprocess.run([MUNIT_TF, *PREPARE, "--output", output], check=True, capture_output=True)
+    return _tree(output)
+
+
+@pytest.mark.parametrize("moment", ["staging created", "shards being written", "statistics being written"])
+def test_prepare_killed_midway_then_rerun_gives_the_uninterrupted_output(moment, prepared_once, tmp_path):
+    output = str(tmp_path / "data")
+    condition = {"staging created": lambda: bool(_staged(output, "")),
+                 "shards being written": lambda: bool(_staged(output, "train/*.tfrecord.gz*")),
+                 "statistics being written": lambda: bool(_staged(output, "beam-temp-*"))}[moment]
+    process = subprocess.Popen([MUNIT_TF, *PREPARE, "--output", output], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    _kill_when(process, condition, moment)
+    assert not os.path.exists(output) and _hidden_siblings(output)  # nothing published; the staging is left
+    rerun = subprocess.run([MUNIT_TF, *PREPARE, "--output", output], capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert _tree(output) == prepared_once  # byte for byte: no shard of the killed run mixed in
+    assert _hidden_siblings(output) == []  # the killed run's staging folder was removed
+
+
+def _complete_saved_model(path, signatures=15):
+    loaded = tf.saved_model.load(path)
+    assert len(loaded.signatures) == signatures
+    return loaded
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_export_killed_midway_never_leaves_a_half_written_version(overwrite, exported_run, tmp_path):
+    run, _ = exported_run
+    target = str(tmp_path / "serving" / "1")
+    command = [MUNIT_TF, "export", "--checkpoint", run, "--output", target]
+    if overwrite:
+        subprocess.run(command, check=True, capture_output=True)
+        before = _tree(target)
+        command.append("--overwrite")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _kill_when(process, lambda: bool(_staged(target, "variables/*")), "the variables were written")
+    assert [name for name in os.listdir(os.path.dirname(target)) if name.isdigit()] == (["1"] if overwrite else [])
+    if overwrite:
+        assert _tree(target) == before  # still the whole previous version
+        _complete_saved_model(target)
+    rerun = subprocess.run(command + (["--overwrite"] if not overwrite else []), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    _complete_saved_model(target)
+    assert _hidden_siblings(target) == []
+
+
+PUSH = """
+import sys
+from tfx.types import standard_artifacts
+from tfx.proto import pusher_pb2
+from tfx.utils import proto_utils
+from pipeline.pusher import AtomicPusherExecutor
+
+model, blessing, pushed = standard_artifacts.Model(), standard_artifacts.ModelBlessing(), standard_artifacts.PushedModel()
+model.uri, blessing.uri, pushed.uri = sys.argv[1], sys.argv[2], sys.argv[3]
+blessing.set_int_custom_property("blessed", 1)
+destination = pusher_pb2.PushDestination(filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=sys.argv[4]))
+AtomicPusherExecutor().Do({"model": [model], "model_blessing": [blessing]}, {"pushed_model": [pushed]},
+                          {"push_destination": proto_utils.proto_to_json(destination)})
+print("pushed", pushed.get_string_custom_property("pushed_destination"))
+"""
+
+
+def test_push_killed_midway_never_leaves_a_numeric_folder_half_written(exported_run, tmp_path):
+    _, saved = exported_run
+    model = tmp_path / "model"
+    shutil.copytree(saved, model / "Format-Serving")
+    with open(model / "Format-Serving" / "assets" / "padding.bin", "wb") as handle:  # a slower copy
+        handle.write(os.urandom(64 * 2 ** 20))
+    serving = tmp_path / "serving"
+    serving.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    args = [sys.executable, "-c", PUSH, str(model), str(tmp_path / "blessing"), str(tmp_path / "pushed"), str(serving)]
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _kill_when(process, lambda: bool(glob.glob(str(serving / ".*.tmp-*" / "*"))), "the copy started")
+    assert [name for name in os.listdir(serving) if name.isdigit()] == []  # TF Serving sees no version
+    time.sleep(1.1)  # a new UNIX-timestamp version
+    result = subprocess.run(args, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    versions = [name for name in os.listdir(serving) if name.isdigit()]
+    assert len(versions) == 1 and os.listdir(serving) == versions  # the stale staging folder is gone
+    assert _tree(serving / versions[0]) == _tree(model / "Format-Serving")
