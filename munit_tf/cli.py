@@ -37,7 +37,10 @@ def _config(args):
 
 
 def _print_result(result: dict, started: float) -> None:
-    print(f"trained to step {result['step']} in {time.time() - started:.0f} s")
+    skipped = result["skipped_updates"]
+    print(f"trained to step {result['step']} in {time.time() - started:.0f} s"
+          + (f" ({skipped['generator']} generator and {skipped['discriminator']} discriminator updates skipped "
+             "for non-finite values)" if any(skipped.values()) else ""))
     print(f"checkpoint:   {result['checkpoint']}")
     print(f"tensorboard:  tensorboard --logdir {result['logs']}")
     for path in result["samples"]:

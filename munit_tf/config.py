@@ -107,6 +107,10 @@ class TrainConfig:
     # A departure from the reference, off by default: train D on the translations the G step makes
     # (saving D's own generator forward pass) instead of on translations with separate fresh styles.
     reuse_translations: bool = False
+    # At a NaN/Inf loss or gradient: "stop" the run (the last checkpoint stays good), or "skip"
+    # that update (weights and Adam state untouched, counted, stopping after max_skipped_updates).
+    on_nonfinite: str = "stop"
+    max_skipped_updates: int = 100
 
 
 @dataclass
@@ -141,6 +145,7 @@ _CHOICES = {
     "optim.lr_policy": ("step", "constant"),
     "train.precision": ("float32", "mixed_float16", "mixed_bfloat16"),
     "train.strategy": ("default", "mirrored", "multi_worker"),
+    "train.on_nonfinite": ("stop", "skip"),
 }
 
 

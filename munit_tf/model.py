@@ -74,6 +74,9 @@ class MUNIT(keras.Model):
             keras.config.set_dtype_policy(previous)
         self.perceptual = losses.PerceptualLoss(config.loss.vgg_weights) if config.loss.vgg_w > 0 else None
         self._build_networks()
+        # Updates left out by train.on_nonfinite = "skip" (generator, discriminator); checkpointed.
+        self.skipped_updates = self.add_weight(shape=(2,), dtype="int64", initializer="zeros", trainable=False,
+                                               name="skipped_updates", aggregation="only_first_replica")
         self.gen_optimizer = None
         self.dis_optimizer = None
 
@@ -212,15 +215,40 @@ class MUNIT(keras.Model):
         penalty = losses.l2_penalty(variables, self.config.optim.weight_decay)
         return optimizer.scale_loss((loss + penalty) / replicas)
 
-    @staticmethod
-    def _update(optimizer, tape, objective, variables):
+    def _update(self, optimizer, tape, objective, variables):
         gradients = tape.gradient(objective, variables)
-        optimizer.apply_gradients(zip(gradients, variables))
+        if self.config.train.on_nonfinite != "skip":
+            optimizer.apply_gradients(zip(gradients, variables))
+            return
+        # Skip the whole update (Adam moments and step included) unless every gradient of every
+        # replica is finite: the replicas vote, so all of them take the same branch.
+        nonfinite = tf.add_n([tf.reduce_sum(tf.cast(~tf.math.is_finite(g), tf.float32)) for g in gradients])
+        context = tf.distribute.get_replica_context()
+        if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+            nonfinite = context.all_reduce(tf.distribute.ReduceOp.SUM, nonfinite)
+        finite = tf.equal(nonfinite, 0.0)
+        index = 0 if optimizer is self.gen_optimizer else 1
+        self.skipped_updates.assign_add(tf.one_hot(index, 2, dtype=tf.int64) * tf.cast(~finite, tf.int64))
+
+        def apply():
+            optimizer.apply_gradients(zip(gradients, variables))
+
+        if tf.__internal__.distribute.strategy_supports_no_merge_call():
+            tf.cond(finite, apply, lambda: None)
+        else:  # apply_gradients calls merge_call, which a cond in replica context cannot hold
+            def in_cross_replica(distribution, finite):
+                def apply_everywhere():
+                    distribution.extended.call_for_each_replica(apply)
+                tf.cond(distribution.experimental_local_results(finite)[0], apply_everywhere, lambda: None)
+
+            context.merge_call(in_cross_replica, args=(finite,))
 
     def train_step(self, data):
         x_a, x_b = data
         logs = {} if self.config.train.reuse_translations else self.discriminator_step(x_a, x_b)
         logs.update(self.generator_step(x_a, x_b))
+        if self.config.train.on_nonfinite == "skip":
+            logs["skipped_gen_updates"], logs["skipped_dis_updates"] = self.skipped_updates[0], self.skipped_updates[1]
         # Rank-1 values: multi-worker fit() reduces step outputs along axis 0.
         return {name: tf.reshape(tf.cast(value, tf.float32), [1]) for name, value in logs.items()}
 

@@ -63,7 +63,8 @@ class Checkpointer:
         self.model = model
         self.checkpoint = tf.train.Checkpoint(gen_a=model.gen_a, gen_b=model.gen_b, dis_a=model.dis_a,
                                               dis_b=model.dis_b, gen_optimizer=model.gen_optimizer,
-                                              dis_optimizer=model.dis_optimizer)
+                                              dis_optimizer=model.dis_optimizer,
+                                              skipped_updates=model.skipped_updates)
         self.chief = chief
         self.directory = directory if chief else os.path.join(directory, f".worker-{os.getpid()}")
         self.manager = tf.train.CheckpointManager(self.checkpoint, self.directory, max_to_keep=keep)
@@ -108,21 +109,34 @@ class TrainingDiverged(RuntimeError):
 
 
 class NonFiniteGuard(keras.callbacks.Callback):
-    """Stops training at the first NaN/Inf loss term, naming it and the step. It runs before the
-    checkpoint callback, so the damaged weights are never saved and the last checkpoint stays good."""
+    """At a NaN/Inf loss term: stop training, naming the term and the step (``on_nonfinite="stop"``;
+    it runs before the checkpoint callback, so the damaged weights are never saved), or, when the
+    train step skipped that update (``"skip"``), report it and stop only past ``max_skipped``."""
 
-    def __init__(self, checkpointer: "Checkpointer"):
+    def __init__(self, checkpointer: "Checkpointer", skip: bool = False, max_skipped: int = 100, log=print):
         super().__init__()
-        self.checkpointer = checkpointer
+        self.checkpointer, self.skip, self.max_skipped, self.log = checkpointer, skip, max_skipped, log
 
     def on_train_batch_end(self, batch, logs=None):
-        bad = sorted(name for name, value in (logs or {}).items() if not np.all(np.isfinite(value)))
-        if bad:
-            step = int(self.model.step.numpy())
-            raise TrainingDiverged(
-                f"{', '.join(bad)} became {'NaN' if np.isnan(np.mean(logs[bad[0]])) else 'infinite'} at step {step}; "
-                f"training stopped. The last good checkpoint is {self.checkpointer.latest or 'none (no checkpoint yet)'}: "
-                "resume from it with --resume, e.g. with a lower optim.lr")
+        logs = logs or {}
+        bad = sorted(name for name, value in logs.items() if not np.all(np.isfinite(value)))
+        if not bad:
+            return
+        step = int(self.model.step.numpy())
+        what = f"{', '.join(bad)} became {'NaN' if np.isnan(np.mean(logs[bad[0]])) else 'infinite'} at step {step}"
+        if self.skip:
+            skipped = {name: int(np.max(logs[f"skipped_{name}_updates"])) for name in ("gen", "dis")}
+            self.log(f"{what}; update skipped (so far: {skipped['gen']} generator, {skipped['dis']} "
+                     "discriminator updates skipped)")
+            if max(skipped.values()) <= self.max_skipped:
+                return
+            raise TrainingDiverged(f"more than train.max_skipped_updates = {self.max_skipped} updates skipped "
+                                   f"({what}); training stopped. The last checkpoint is "
+                                   f"{self.checkpointer.latest or 'none'}")
+        raise TrainingDiverged(
+            f"{what}; training stopped. The last good checkpoint is "
+            f"{self.checkpointer.latest or 'none (no checkpoint yet)'}: resume from it with --resume, e.g. with "
+            "a lower optim.lr, or set train.on_nonfinite=skip to leave such updates out")
 
 
 class StopAtStep(keras.callbacks.Callback):
@@ -241,16 +255,20 @@ def train(config: MUNITConfig, data, output: str, resume: bool = False, overwrit
     display = tuple(np.asarray(x) for x in display)
     samples = SampleGrid(os.path.join(output, "images"), os.path.join(output, "logs"), display,
                          config.train.image_save_iter, config.train.seed)
-    callbacks = [NonFiniteGuard(checkpointer), StopAtStep(config.train.max_iter),
+    callbacks = [NonFiniteGuard(checkpointer, config.train.on_nonfinite == "skip", config.train.max_skipped_updates),
+                 StopAtStep(config.train.max_iter),
                  CheckpointCallback(checkpointer, config.train.snapshot_save_iter)]
     if chief:
         callbacks += [LossLogger(os.path.join(output, "logs"), config.train.log_iter), samples]
     spe = config.train.steps_per_epoch
+    # Skipped updates do not advance the step: leave room for them (StopAtStep ends at max_iter).
+    spare = config.train.max_skipped_updates + 1 if config.train.on_nonfinite == "skip" else 0
     if start < config.train.max_iter:
         model.fit(dataset, steps_per_epoch=spe, initial_epoch=start // spe,
-                  epochs=math.ceil(config.train.max_iter / spe), callbacks=callbacks,
+                  epochs=math.ceil((config.train.max_iter + spare) / spe), callbacks=callbacks,
                   verbose=verbose if chief else 0)
     result = {"step": int(model.step.numpy()), "checkpoint": checkpointer.latest if chief else None,
+              "skipped_updates": dict(zip(("generator", "discriminator"), model.skipped_updates.numpy().tolist())),
               "samples": samples.paths, "logs": os.path.join(output, "logs")}
     if chief:
         with open(os.path.join(output, "train_result.json"), "w") as handle:

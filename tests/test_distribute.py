@@ -79,3 +79,35 @@ def test_two_worker_processes_on_loopback_train_in_lockstep(synthetic_data):
     assert [r["step"] for r in results] == [2, 2]
     assert results[0]["digest"] == results[1]["digest"]  # every worker holds the same weights
     assert np.isfinite(results[0]["loss"])
+
+
+def _state(model):
+    """Every network weight and optimiser variable (the skip counter aside)."""
+    weights = [v for v in model.weights if v.path != model.skipped_updates.path]
+    return [v.numpy() for v in weights + model.gen_optimizer.variables + model.dis_optimizer.variables]
+
+
+def test_skipping_a_nonfinite_update_on_one_replica_skips_it_on_all_and_leaves_adam_untouched():
+    config = load_config("tiny", ["train.batch_size=4", "train.on_nonfinite=skip"])
+    rng = np.random.default_rng(1)
+    clean = tuple(rng.uniform(-1, 1, (4, 32, 32, 3)).astype("float32") for _ in range(2))
+    poisoned = (clean[0].copy(), clean[1])
+    poisoned[0][3, 0, 0, 0] = np.nan  # the last image: only the second replica sees it
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+        model = MUNIT(config)
+        model.compile()
+    model.fit(tf.data.Dataset.from_tensors(clean).repeat(), steps_per_epoch=1, epochs=1, verbose=0)
+    before = _state(model)
+    history = model.fit(tf.data.Dataset.from_tensors(poisoned).repeat(), steps_per_epoch=1, epochs=1, verbose=0)
+    assert np.ravel(history.history["skipped_gen_updates"])[-1] == 1
+    assert np.ravel(history.history["skipped_dis_updates"])[-1] == 1
+    after = _state(model)
+    for one, two in zip(before, after):  # weights, moments and step counters all unchanged, on every replica
+        np.testing.assert_array_equal(one, two)
+    model.fit(tf.data.Dataset.from_tensors(clean).repeat(), steps_per_epoch=1, epochs=1, verbose=0)
+    assert int(model.step.numpy()) == 2 and model.skipped_updates.numpy().tolist() == [1, 1]
+    assert any(not np.array_equal(one, two) for one, two in zip(after, _state(model)))
+    for variable in model.weights:  # the replicas still agree after the skip
+        values = [v.numpy() for v in strategy.experimental_local_results(variable.value)]
+        assert all(np.array_equal(values[0], v) for v in values[1:])

@@ -72,3 +72,29 @@ def test_a_nan_loss_stops_training_naming_the_term_and_keeps_the_last_good_check
     for before, after in zip(good, _state(restored)):
         np.testing.assert_array_equal(before, after)
     assert all(np.isfinite(v).all() for v in _state(restored))
+
+
+def test_skip_mode_leaves_nonfinite_updates_out_counts_them_and_stops_past_the_limit(synthetic_data, tmp_path,
+                                                                                   monkeypatch, capsys):
+    from munit_tf.data import dataset as data_lib
+
+    real = data_lib.make_dataset
+
+    def every_other_poisoned(*args, **kwargs):  # batches 1, 3, 5, ... carry a NaN pixel in domain A
+        def poison(i, batch):
+            bad = tf.where(i % 2 == 1, np.float32(np.nan), np.float32(0.0))
+            return tf.tensor_scatter_nd_add(batch[0], [[0, 0, 0, 0]], [bad]), batch[1]
+        return real(*args, **kwargs).enumerate().map(poison)
+
+    monkeypatch.setattr(data_lib, "make_dataset", every_other_poisoned)
+    config = load_config("tiny", ["train.max_iter=3", "train.snapshot_save_iter=1", "train.image_save_iter=0",
+                                  "train.on_nonfinite=skip"])
+    result = training.train(config, synthetic_data, str(tmp_path / "run"), verbose=0)
+    assert result["step"] == 3 and result["skipped_updates"] == {"generator": 2, "discriminator": 2}
+    assert capsys.readouterr().out.count("update skipped") == 2
+    restored = training.load_model(str(tmp_path / "run"))
+    assert int(restored.step.numpy()) == 3 and restored.skipped_updates.numpy().tolist() == [2, 2]
+    assert all(np.isfinite(v).all() for v in _state(restored))
+    with pytest.raises(training.TrainingDiverged, match="more than train.max_skipped_updates = 1"):
+        training.train(load_config(config, ["train.max_skipped_updates=1"]), synthetic_data, str(tmp_path / "again"),
+                       verbose=0)
