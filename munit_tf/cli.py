@@ -10,11 +10,34 @@ import argparse
 import os
 import pickle
 import sys
+import tempfile
 import time
 import warnings
 
-USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError,
-               IsADirectoryError, pickle.UnpicklingError)
+# OSError covers missing files, permissions, read-only or full disks; TensorFlow's file system
+# raises its own classes for the same things (checked by name: importing TF here costs seconds).
+USER_ERRORS = (ValueError, OSError, pickle.UnpicklingError)
+TF_IO_ERRORS = {"NotFoundError", "PermissionDeniedError", "AlreadyExistsError", "ResourceExhaustedError"}
+
+
+def _is_user_error(error: BaseException) -> bool:
+    return isinstance(error, USER_ERRORS) or (
+        type(error).__module__.startswith("tensorflow") and type(error).__name__ in TF_IO_ERRORS)
+
+
+def check_writable(path: str, flag: str = "--output") -> None:
+    """Fail before any work when ``path`` cannot be created: probe its parent with a temporary file.
+
+    Without this, an unwritable output would only show after data preparation or training."""
+    if "://" in path:  # object stores: the first write reports it
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(parent, exist_ok=True)
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as error:
+        raise PermissionError(f"{flag} {path}: cannot write there ({error.strerror or error})") from None
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser, default: str) -> None:
@@ -348,22 +371,24 @@ def main(argv=None) -> int:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         warnings.filterwarnings("ignore", category=FutureWarning)
     try:
+        for flag, name in (("--output", "output"), ("--home", "home")):
+            if getattr(args, name, None):
+                check_writable(getattr(args, name), flag)
         return args.func(args)
-    except USER_ERRORS as error:
-        if args.debug:
-            raise
-        print(f"munit-tf {args.command}: error: {error}", file=sys.stderr)
-        return 2
-    except RuntimeError as error:  # training diverged (NaN/Inf): a clear line, not a traceback
-        from munit_tf.training import TrainingDiverged
-
-        if args.debug or not isinstance(error, TrainingDiverged):
-            raise
-        print(f"munit-tf {args.command}: {error}", file=sys.stderr)
-        return 3
     except KeyboardInterrupt:
         print(f"munit-tf {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        from munit_tf.training import TrainingDiverged
+
+        if args.debug or not (_is_user_error(error) or isinstance(error, TrainingDiverged)):
+            raise
+        if isinstance(error, TrainingDiverged):  # NaN/Inf: a clear line, not a traceback
+            print(f"munit-tf {args.command}: {error}", file=sys.stderr)
+            return 3
+        message = getattr(error, "message", None) or str(error)  # TF errors keep the text in .message
+        print(f"munit-tf {args.command}: error: {' '.join(message.split())}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

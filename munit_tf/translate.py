@@ -105,8 +105,12 @@ def translate_files(model: str, input_path: str, output: str, direction: str = "
     client = TranslatorClient(model)
     written, failed = [], {}
 
+    root = os.path.realpath(output)
+
     def save(image: np.ndarray, *parts: str) -> None:
         target = os.path.join(output, *parts)
+        if os.path.commonpath([os.path.realpath(target), root]) != root:  # e.g. a symlink planted in --output
+            raise PermissionError(f"refusing to write {target}: it resolves outside --output {output}")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         Image.fromarray(image).save(target)
         written.append(target)

@@ -81,3 +81,56 @@ def test_diverged_training_is_one_line_and_exit_code_3(tmp_path, synthetic_data,
     assert cli.main(["train", "--config", "tiny", "--data", synthetic_data, "--output", str(tmp_path)]) == 3
     err = capsys.readouterr().err.strip()
     assert err == "munit-tf train: loss_gen_total became NaN at step 7; training stopped."
+
+
+COMMANDS = {  # every command that writes, with {out} where its output goes
+    "train": ["train", "--config", "tiny", "--data", "synthetic", "--output", "{out}"],
+    "demo": ["demo", "--output", "{out}"],
+    "prepare": ["prepare", "--source", "synthetic", "--output", "{out}"],
+    "export": ["export", "--checkpoint", "run", "--output", "{out}/1"],
+    "translate": ["translate", "--model", "model", "--input", "in.png", "--output", "{out}"],
+    "evaluate": ["evaluate", "--model", "model", "--data", "data", "--output", "{out}"],
+    "import-reference": ["import-reference", "--gen", "gen.pt", "--output", "{out}"],
+    "pipeline run": ["pipeline", "run", "--home", "{out}"],
+    "pipeline compile": ["pipeline", "compile", "--output", "{out}/munit.yaml", "--pipeline-root", "gs://b/root",
+                         "--data", "gs://b/data", "--serving-dir", "gs://b/serving"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_with_an_unwritable_output_is_one_line_and_exit_code_2(command, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    for unwritable in (str(blocker / "out"), "/sys/munit-test/out"):  # /sys refuses even root
+        args = [part.replace("{out}", unwritable) for part in COMMANDS[command]]
+        assert cli.main(args) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "Traceback" not in err and "cannot write there" in err, err
+
+
+def test_a_write_failure_midway_is_one_line_and_exit_code_2(exported_run, tmp_path, capsys):
+    """Checked up front and still failing later: --output/style_00 is a file, not a folder."""
+    _, saved = exported_run
+    Image.new("RGB", (40, 40)).save(tmp_path / "in.png")
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "style_00").write_text("in the way")
+    args = ["translate", "--model", saved, "--input", str(tmp_path / "in.png"), "--output", str(output),
+            "--num-styles", "1", "--overwrite"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "style_00" in err
+
+
+def test_translate_never_writes_outside_its_output_folder(exported_run, tmp_path, capsys):
+    _, saved = exported_run
+    Image.new("RGB", (40, 40)).save(tmp_path / "in.png")
+    output, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    output.mkdir()
+    elsewhere.mkdir()
+    os.symlink(elsewhere, output / "style_00")  # planted in the output folder
+    args = ["translate", "--model", saved, "--input", str(tmp_path / "in.png"), "--output", str(output),
+            "--num-styles", "1", "--overwrite"]
+    assert cli.main(args) == 2
+    assert "resolves outside --output" in capsys.readouterr().err
+    assert os.listdir(elsewhere) == []
