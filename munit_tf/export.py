@@ -39,13 +39,23 @@ def _assert(condition, message: str):
     return tf.debugging.Assert(condition, [message])
 
 
+def _header_bytes(image_bytes, offset: int, count: int):
+    return tf.cast(tf.io.decode_raw(tf.strings.substr(image_bytes, offset, count), tf.uint8), tf.int64)
+
+
+def _little_endian(image_bytes, offset: int, count: int):
+    values = _header_bytes(image_bytes, offset, count)
+    return tf.add_n([values[i] * 256 ** i for i in range(count)])
+
+
 def declared_pixels(image_bytes):
-    """Width x height from a PNG or JPEG header without decoding (0 when unknown)."""
-    head = tf.strings.substr(image_bytes, 0, 4)
+    """Width x height declared by a PNG, JPEG, GIF or BMP header, read without decoding: every
+    format ``tf.io.decode_image`` accepts, so nothing is decoded before its size is checked
+    (0 for anything else, which the decoder then rejects)."""
+    length = tf.strings.length(image_bytes)
 
     def png():
-        size = tf.io.decode_raw(tf.strings.substr(image_bytes, 16, 8), tf.uint8)
-        size = tf.cast(size, tf.int64)
+        size = _header_bytes(image_bytes, 16, 8)
         width = size[0] * 2 ** 24 + size[1] * 2 ** 16 + size[2] * 2 ** 8 + size[3]
         height = size[4] * 2 ** 24 + size[5] * 2 ** 16 + size[6] * 2 ** 8 + size[7]
         return width * height
@@ -54,9 +64,18 @@ def declared_pixels(image_bytes):
         shape = tf.cast(tf.image.extract_jpeg_shape(image_bytes), tf.int64)
         return shape[0] * shape[1]
 
-    is_png = tf.logical_and(tf.equal(head, b"\x89PNG"), tf.strings.length(image_bytes) >= 24)
-    is_jpeg = tf.equal(tf.strings.substr(image_bytes, 0, 2), b"\xff\xd8")
-    return tf.case([(is_png, png), (is_jpeg, jpeg)], default=lambda: tf.constant(0, tf.int64))
+    def gif():  # the logical screen, which every frame is decoded into
+        return _little_endian(image_bytes, 6, 2) * _little_endian(image_bytes, 8, 2)
+
+    def bmp():  # signed 32-bit width and height (negative height: top-down rows)
+        def signed(value):
+            return tf.where(value >= 2 ** 31, 2 ** 32 - value, value)
+        return signed(_little_endian(image_bytes, 18, 4)) * signed(_little_endian(image_bytes, 22, 4))
+
+    starts = lambda prefix, minimum: tf.logical_and(  # noqa: E731
+        tf.equal(tf.strings.substr(image_bytes, 0, len(prefix)), prefix), length >= minimum)
+    return tf.case([(starts(b"\x89PNG", 24), png), (starts(b"\xff\xd8", 2), jpeg), (starts(b"GIF8", 10), gif),
+                    (starts(b"BM", 26), bmp)], default=lambda: tf.constant(0, tf.int64))
 
 
 def load_image(image_bytes, channels: int, new_size: int, multiple: int):
