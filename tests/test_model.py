@@ -42,11 +42,12 @@ def test_reusing_the_generator_steps_translations_still_updates_both_sides(tiny_
 
     config = load(tiny_config, ["train.reuse_translations=true"])
     model = build_model(config)
-    before = [v.numpy().copy() for v in model.weights]
+    networks = model.generator_variables + model.discriminator_variables
+    before = [v.numpy().copy() for v in networks]
     logs = model.train_step(_batch(config))
     assert set(logs) == BASE_TERMS and all(np.isfinite(v.numpy()).all() for v in logs.values())
     assert int(model.step) == 1 and int(model.dis_optimizer.iterations) == 1
-    changed = [not np.array_equal(b, v.numpy()) for b, v in zip(before, model.weights)]
+    changed = [not np.array_equal(b, v.numpy()) for b, v in zip(before, networks)]
     assert sum(changed) == len(changed)
 
 
