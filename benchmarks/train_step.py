@@ -6,6 +6,9 @@ FLOPs are counted by TensorFlow's graph profiler on the forward pass of each net
 size (2 FLOPs per multiply-add) and combined as the reference's iteration runs them: the D
 update encodes and decodes without gradients, then runs D forward and backward on 4 images;
 the G update runs its forward pass, twice that again for the backward pass (the usual 1:2).
+`achieved_gflops` divides the reference's FLOPs (upsample + 5x5 conv in the decoder) by the
+time, as the performance goal is stated; `executed_gflops` divides the FLOPs we actually run
+(the equivalent sub-pixel convolution does 36% of that block's work).
 """
 
 from __future__ import annotations
@@ -31,6 +34,20 @@ def forward_flops(function, *specs) -> float:
     options["output"] = "none"
     profile = tf.compat.v1.profiler.profile(graph=concrete.graph, options=options)
     return float(profile.total_float_ops)
+
+
+def reference_iteration_flops(model, size: int, batch: int) -> dict:
+    """The same count for the reference's order of operations: the decoder's upsampling blocks as
+    upsample + 5x5 conv instead of our equivalent sub-pixel conv. This is the analytic cost of a
+    MUNIT iteration, the yardstick for "% of peak"; ``iteration_flops`` is the work we execute."""
+    from munit_tf import layers
+
+    original = layers.UpsampleConvBlock.sub_pixel
+    layers.UpsampleConvBlock.sub_pixel = property(lambda self: False)
+    try:
+        return iteration_flops(model, size, batch)
+    finally:
+        layers.UpsampleConvBlock.sub_pixel = original
 
 
 def iteration_flops(model, size: int, batch: int) -> dict:
@@ -64,8 +81,11 @@ def main():
                                        f"train.batch_size={args.batch}"] + args.overrides)
     model = build_model(config)
     flops = iteration_flops(model, args.size, args.batch)
+    reference = reference_iteration_flops(model, args.size, args.batch)
     if args.inference:  # translate = content encoder + MLP/decoder, per image
         print(json.dumps({"size": args.size, "tflops_translate_per_image":
+                          round((reference["content_encoder"] + reference["decoder"]) / args.batch / 1e12, 4),
+                          "tflops_translate_per_image_executed":
                           round((flops["content_encoder"] + flops["decoder"]) / args.batch / 1e12, 4)}))
         return
     rng = np.random.default_rng(0)
@@ -85,10 +105,12 @@ def main():
         "jit_compile": config.train.jit_compile, "seconds_per_iteration": round(seconds, 3),
         "seconds_min_max": [round(min(times), 3), round(max(times), 3)],
         "images_per_second": round(args.batch / seconds, 3),
-        "tflops_per_iteration": round(flops["iteration"] / 1e12, 4),
-        "tflops_gen_update": round(flops["gen_update"] / 1e12, 4),
-        "tflops_dis_update": round(flops["dis_update"] / 1e12, 4),
-        "achieved_gflops": round(flops["iteration"] / seconds / 1e9, 1),
+        "tflops_per_iteration": round(reference["iteration"] / 1e12, 4),  # the reference's work
+        "tflops_gen_update": round(reference["gen_update"] / 1e12, 4),
+        "tflops_dis_update": round(reference["dis_update"] / 1e12, 4),
+        "tflops_executed_per_iteration": round(flops["iteration"] / 1e12, 4),  # ours (sub-pixel upsampling)
+        "achieved_gflops": round(reference["iteration"] / seconds / 1e9, 1),
+        "executed_gflops": round(flops["iteration"] / seconds / 1e9, 1),
         "peak_memory_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2),
         "tensorflow": tf.__version__, "cores": os.cpu_count(),
     }
