@@ -39,11 +39,10 @@ def _in_one_batch(network, *pairs):
     kernels busier (a 3x3, 256-channel conv runs about 25% faster at batch 2 than at batch 1).
     """
     outputs = network(*(ops.concatenate(pair, axis=0) for pair in pairs))
-    split = lambda tensor: (tensor[:tf.shape(pairs[0][0])[0]], tensor[tf.shape(pairs[0][0])[0]:])  # noqa: E731
+    size = tf.shape(pairs[0][0])[0]
     if isinstance(outputs, (list, tuple)):  # the discriminator: one output per scale
-        halves = [split(output) for output in outputs]
-        return [first for first, _ in halves], [second for _, second in halves]
-    return split(outputs)
+        return [output[:size] for output in outputs], [output[size:] for output in outputs]
+    return outputs[:size], outputs[size:]
 
 
 class MUNIT(keras.Model):
@@ -224,24 +223,27 @@ class MUNIT(keras.Model):
         # replica is finite: the replicas vote, so all of them take the same branch.
         nonfinite = tf.add_n([tf.reduce_sum(tf.cast(~tf.math.is_finite(g), tf.float32)) for g in gradients])
         context = tf.distribute.get_replica_context()
-        if tf.distribute.get_strategy().num_replicas_in_sync > 1:
-            nonfinite = context.all_reduce(tf.distribute.ReduceOp.SUM, nonfinite)
-        finite = tf.equal(nonfinite, 0.0)
-        index = 0 if optimizer is self.gen_optimizer else 1
-        self.skipped_updates.assign_add(tf.one_hot(index, 2, dtype=tf.int64) * tf.cast(~finite, tf.int64))
 
         def apply():
             optimizer.apply_gradients(zip(gradients, variables))
 
         if tf.__internal__.distribute.strategy_supports_no_merge_call():
+            if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+                nonfinite = context.all_reduce(tf.distribute.ReduceOp.SUM, nonfinite)
+            finite = tf.equal(nonfinite, 0.0)
             tf.cond(finite, apply, lambda: None)
-        else:  # apply_gradients calls merge_call, which a cond in replica context cannot hold
-            def in_cross_replica(distribution, finite):
-                def apply_everywhere():
-                    distribution.extended.call_for_each_replica(apply)
-                tf.cond(distribution.experimental_local_results(finite)[0], apply_everywhere, lambda: None)
+        else:
+            # apply_gradients calls merge_call, which a cond in replica context cannot hold; so the
+            # vote and the cond happen in cross-replica context, over the replicas' own counts (a
+            # collective issued here beside the gradients' could pair up with theirs out of order).
+            def in_cross_replica(distribution, nonfinite):
+                finite = tf.equal(tf.add_n(distribution.experimental_local_results(nonfinite)), 0.0)
+                tf.cond(finite, lambda: distribution.extended.call_for_each_replica(apply), lambda: None)
+                return finite
 
-            context.merge_call(in_cross_replica, args=(finite,))
+            finite = context.merge_call(in_cross_replica, args=(nonfinite,))
+        index = 0 if optimizer is self.gen_optimizer else 1
+        self.skipped_updates.assign_add(tf.one_hot(index, 2, dtype=tf.int64) * tf.cast(~finite, tf.int64))
 
     def train_step(self, data):
         x_a, x_b = data

@@ -3,8 +3,8 @@
 ImportExampleGen (the prepared train/ and test/ TFRecords, splits kept), or PrepareExamples (the
 same Beam preparation as a pipeline step) -> StatisticsGen ->
 SchemaGen -> ExampleValidator; Trainer (``pipeline.trainer.run_fn``) -> MunitEvaluator (metrics,
-report, blessing, comparison with the served model) -> Pusher (a versioned folder for TF Serving,
-published atomically: ``pipeline.pusher``).
+report, blessing, comparison with the served model) -> AtomicPusher (TFX's Pusher, publishing each
+versioned folder for TF Serving atomically: ``pipeline.pusher``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
     pusher = AtomicPusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_dir))).with_id("Pusher")
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_dir)))
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name, pipeline_root=config.pipeline_root,
         components=[example_gen, statistics_gen, schema_gen, example_validator, trainer, evaluator, pusher],

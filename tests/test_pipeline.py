@@ -21,7 +21,7 @@ from pipeline.kubeflow_runner import compile_pipeline
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPONENTS = {"ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Trainer", "MunitEvaluator",
-              "Pusher"}
+              "AtomicPusher"}
 COMPLETE, CACHED = 3, 5  # ml_metadata Execution.State
 
 
@@ -91,7 +91,7 @@ def test_a_model_below_the_thresholds_is_not_pushed(config):
     before = len(_executions(config))
     local_runner.run(strict)
     new = dict(_executions(config)[before:])
-    assert new["Trainer"] == CACHED and new["MunitEvaluator"] == COMPLETE and new["Pusher"] == COMPLETE
+    assert new["Trainer"] == CACHED and new["MunitEvaluator"] == COMPLETE and new["AtomicPusher"] == COMPLETE
     summary = local_runner.summary(config)
     assert summary["blessed"] is False and summary["pushed"] is False
     assert "below the minimum 1.01" in summary["gate"]
