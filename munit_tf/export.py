@@ -78,10 +78,22 @@ def declared_pixels(image_bytes):
                     (starts(b"BM", 26), bmp)], default=lambda: tf.constant(0, tf.int64))
 
 
+MAX_SIDE = 65535  # the largest side PNG and JPEG encoders take in one piece
+
+
 def load_image(image_bytes, channels: int, new_size: int, multiple: int):
     """Encoded bytes -> float image in [-1, 1] as training saw it: the shorter side resized to
-    ``new_size``, then centre-cropped so both sides are multiples of ``multiple``."""
-    image = data_lib.resize_shorter_side(data_lib.decode(image_bytes, channels), new_size)
+    ``new_size``, then centre-cropped so both sides are multiples of ``multiple``.
+
+    An image so elongated that its longer side would exceed ``MAX_SIDE`` after that resize is an
+    InvalidArgument, checked before resizing (a 1 x 30000 strip would become 256 x 7.7 million)."""
+    image = data_lib.decode(image_bytes, channels)
+    shape = tf.cast(tf.shape(image)[:2], tf.int64)
+    check = _assert(tf.reduce_max(shape) * new_size <= MAX_SIDE * tf.reduce_min(shape),
+                    f"image is too elongated: resizing its shorter side to {new_size} would make the longer "
+                    f"side exceed {MAX_SIDE} pixels")
+    with tf.control_dependencies([check]):
+        image = data_lib.resize_shorter_side(tf.identity(image), new_size)
     size = tf.shape(image)[:2]
     crop = size // multiple * multiple
     image = tf.image.crop_to_bounding_box(image, (size[0] - crop[0]) // 2, (size[1] - crop[1]) // 2,
