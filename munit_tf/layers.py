@@ -127,8 +127,11 @@ class ConvBlock(keras.layers.Layer):
                      "adain": AdaptiveInstanceNorm(name="norm")}[norm]
         self.activation = activation_layer(activation)
 
+    def convolve(self, x):
+        return self.conv(pad2d(x, self.padding, self.pad_type))
+
     def call(self, x, adain=None):
-        x = self.conv(pad2d(x, self.padding, self.pad_type))
+        x = self.convolve(x)
         if self.norm_type == "adain":
             x = self.norm(x, *adain)
         elif self.norm is not None:
@@ -201,15 +204,10 @@ class UpsampleConvBlock(ConvBlock):
     def sub_pixel(self) -> bool:
         return (self.kernel_size, self.padding, self.strides, self.pad_type) == (5, 2, 1, "reflect")
 
-    def call(self, x, adain=None):
+    def convolve(self, x):
         if not self.sub_pixel:
-            return super().call(ops.repeat(ops.repeat(x, 2, axis=1), 2, axis=2), adain=adain)
-        x = upsample_conv5(x, ops.cast(self.conv.kernel, x.dtype), ops.cast(self.conv.bias, x.dtype))
-        if self.norm_type == "adain":
-            x = self.norm(x, *adain)
-        elif self.norm is not None:
-            x = self.norm(x)
-        return self.activation(x) if self.activation is not None else x
+            return super().convolve(ops.repeat(ops.repeat(x, 2, axis=1), 2, axis=2))
+        return upsample_conv5(x, ops.cast(self.conv.kernel, x.dtype), ops.cast(self.conv.bias, x.dtype))
 
 
 class ResBlock(keras.layers.Layer):
