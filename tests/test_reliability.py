@@ -77,7 +77,7 @@ def test_sigkill_then_resume_reaches_the_uninterrupted_state(trial, uninterrupte
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"trained to step {STEPS}" in resumed.stdout
     for expected, got in zip(uninterrupted, _state(training.load_model(output))):
-        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=hit)
+        np.testing.assert_array_equal(got, expected, err_msg=hit)
 
 
 # ------------------------------------------------------------------------------------------
