@@ -1,4 +1,5 @@
-"""Profile one training iteration with the TensorFlow profiler and say where the time goes.
+"""Profile one training iteration (or, with ``--inference``, one single-image translation) with
+the TensorFlow profiler and say where the time goes.
 
     PYTHONPATH=. .venv/bin/python benchmarks/profile_step.py --size 256 --logdir runs/profile
 
@@ -96,24 +97,32 @@ def main():
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--logdir", default="runs/profile")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--inference", action="store_true",
+                        help="profile content encoder + decoder on one image (what translate_a2b runs)")
     args = parser.parse_args()
     config = load_config(args.config, [f"data.new_size={args.size}", f"data.crop_size={args.size}",
                                        "train.batch_size=1"] + args.overrides)
     model = build_model(config)
     rng = np.random.default_rng(0)
     batch = tuple(tf.constant(rng.uniform(-1, 1, (1, args.size, args.size, 3)).astype("float32")) for _ in range(2))
-    step = tf.function(model.train_step, jit_compile=config.train.jit_compile)
+    if args.inference:
+        style = tf.constant(rng.normal(size=(1, config.gen.style_dim)).astype("float32"))
+        step = tf.function(lambda batch: model.gen_b.decode(model.gen_a.encode_content(batch[0]), style))
+    else:
+        step = tf.function(lambda batch: model.train_step(batch)["loss_gen_total"],
+                           jit_compile=config.train.jit_compile)
     for _ in range(2):  # trace and warm up outside the profile
-        step(batch)["loss_gen_total"].numpy()
+        step(batch).numpy()
     run_start = time.time()
     tf.profiler.experimental.start(args.logdir)
     start = time.perf_counter()
-    step(batch)["loss_gen_total"].numpy()
+    step(batch).numpy()
     wall = time.perf_counter() - start
     tf.profiler.experimental.stop()
     paths = [path for path in glob.glob(os.path.join(args.logdir, "plugins", "profile", "*", "*.xplane.pb"))
              if os.path.getmtime(path) >= run_start]
     summary = {"config": config.name, "size": args.size, "precision": config.train.precision,
+               "profiled": "translation of one image" if args.inference else "training iteration",
                "wall_seconds_profiled_step": round(wall, 3), "trace": max(paths, key=os.path.getmtime),
                **summarise(max(paths, key=os.path.getmtime))}
     print(json.dumps(summary, indent=2))
