@@ -133,3 +133,54 @@ def test_upsample_conv_block_keeps_the_conv_block_weights_and_falls_back_for_oth
     np.testing.assert_allclose(out, np.asarray(plain(x.repeat(2, axis=1).repeat(2, axis=2))), atol=1e-4)
     other = layers.UpsampleConvBlock(3, 3, 1, 1, "none", "relu")
     assert not other.sub_pixel and other(x).shape == (1, 8, 8, 3)
+
+
+def test_conv_in_blocks_equals_a_valid_conv_for_odd_and_even_sizes_with_gradients():
+    for size, height, width in ((7, 7, 7), (7, 12, 9), (3, 5, 8), (5, 6, 6)):
+        x = tf.constant(RNG.normal(size=(2, height, width, 5)).astype("float32"))
+        kernel = tf.constant(RNG.normal(size=(size, size, 5, 3)).astype("float32"))
+        weights = tf.constant(RNG.normal(size=(2, height - size + 1, width - size + 1, 3)).astype("float32"))
+        results = []
+        for function in (lambda x, k: tf.nn.conv2d(x, k, 1, "VALID"), layers.conv_in_blocks):
+            with tf.GradientTape() as tape:
+                tape.watch([x, kernel])
+                out = function(x, kernel)
+                loss = tf.reduce_sum(out * weights)
+            results.append([out] + tape.gradient(loss, [x, kernel]))
+        for ours, reference in zip(results[1], results[0]):
+            assert ours.shape == reference.shape
+            np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_a_conv_block_to_few_channels_runs_in_blocks_with_the_same_weights_and_result(monkeypatch):
+    x = RNG.normal(size=(1, 9, 10, 8)).astype("float32")
+    block = layers.ConvBlock(3, 7, 1, 3, "none", "tanh", name="to_image")
+    assert block.in_blocks and not layers.ConvBlock(16, 7, 1, 3).in_blocks
+    block.build(x.shape)
+    block.set_weights([RNG.normal(size=w.shape).astype("float32") * 0.1 for w in block.get_weights()])
+    fast = np.asarray(block(x))
+    assert sorted(w.path for w in block.weights) == ["to_image/conv/bias", "to_image/conv/kernel"]
+    monkeypatch.setattr(layers, "FAST_FORMS", False)
+    assert not block.in_blocks
+    np.testing.assert_allclose(fast, np.asarray(block(x)), atol=1e-5)
+
+
+def test_one_image_as_two_halves_gives_the_plain_conv_for_any_height_and_batch():
+    kernel = tf.constant(RNG.normal(size=(3, 3, 4, 6)).astype("float32"))
+    conv = lambda x: tf.nn.conv2d(x, kernel, 1, "VALID")  # noqa: E731
+    dynamic = tf.function(lambda x: layers.one_image_as_two(x, conv, conv, 3),
+                          input_signature=[tf.TensorSpec([None, None, None, 4], tf.float32)])
+    for batch, height in ((1, 10), (1, 9), (1, 3), (3, 8)):
+        x = tf.constant(RNG.normal(size=(batch, height, 7, 4)).astype("float32"))
+        expected = conv(x).numpy()
+        np.testing.assert_allclose(dynamic(x).numpy(), expected, rtol=1e-5, atol=1e-5)
+        with tf.GradientTape() as tape:
+            tape.watch([x, kernel])
+            out = layers.one_image_as_two(x, conv, conv, 3)
+            loss = tf.reduce_sum(out * out)
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-5)
+        with tf.GradientTape() as tape_plain:
+            tape_plain.watch([x, kernel])
+            loss_plain = tf.reduce_sum(conv(x) ** 2)
+        for ours, reference in zip(tape.gradient(loss, [x, kernel]), tape_plain.gradient(loss_plain, [x, kernel])):
+            np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-4, atol=1e-4)
