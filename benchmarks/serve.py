@@ -23,6 +23,7 @@ import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from munit_tf import export  # noqa: E402
+from peak import around  # noqa: E402  (benchmarks/peak.py)
 from munit_tf.config import load_config  # noqa: E402
 from munit_tf.training import build_model  # noqa: E402
 
@@ -65,12 +66,13 @@ def main():
                 seed=tf.constant([0], tf.int64))["output_bytes"].numpy(),
         }
         for name, call in calls.items():
-            times = timed(call, repeats)
+            times, peak = around(lambda: timed(call, repeats))
             results[f"{name}_batch{batch}"] = {
                 "p50_seconds": round(float(np.percentile(times, 50)), 3),
                 "p95_seconds": round(float(np.percentile(times, 95)), 3),
                 "p50_seconds_per_image": round(float(np.percentile(times, 50)) / batch, 3),
-                "images_per_second": round(batch / float(np.median(times)), 2), "calls": len(times)}
+                "images_per_second": round(batch / float(np.median(times)), 2), "calls": len(times),
+                "conv_peak_gflops": round(peak, 1)}
     print(json.dumps(results, indent=2))
 
 

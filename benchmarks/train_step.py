@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from munit_tf.config import load_config  # noqa: E402
+from peak import around  # noqa: E402  (benchmarks/peak.py)
 from munit_tf.training import build_model  # noqa: E402
 
 
@@ -37,17 +38,17 @@ def forward_flops(function, *specs) -> float:
 
 
 def reference_iteration_flops(model, size: int, batch: int) -> dict:
-    """The same count for the reference's order of operations: the decoder's upsampling blocks as
-    upsample + 5x5 conv instead of our equivalent sub-pixel conv. This is the analytic cost of a
-    MUNIT iteration, the yardstick for "% of peak"; ``iteration_flops`` is the work we execute."""
+    """The same count for the reference's order of operations (``layers.FAST_FORMS`` off: the
+    decoder's upsampling blocks as upsample + 5x5 conv, its last conv as a plain 7x7 conv). This
+    is the analytic cost of a MUNIT iteration, the yardstick for "% of peak";
+    ``iteration_flops`` is the work we execute."""
     from munit_tf import layers
 
-    original = layers.UpsampleConvBlock.sub_pixel
-    layers.UpsampleConvBlock.sub_pixel = property(lambda self: False)
+    layers.FAST_FORMS = False
     try:
         return iteration_flops(model, size, batch)
     finally:
-        layers.UpsampleConvBlock.sub_pixel = original
+        layers.FAST_FORMS = True
 
 
 def iteration_flops(model, size: int, batch: int) -> dict:
@@ -94,11 +95,16 @@ def main():
     step = tf.function(model.train_step, jit_compile=config.train.jit_compile)
     for _ in range(args.warmup):
         step(batch)["loss_gen_total"].numpy()
-    times = []
-    for _ in range(args.steps):
-        start = time.perf_counter()
-        step(batch)["loss_gen_total"].numpy()
-        times.append(time.perf_counter() - start)
+
+    def timed_steps():
+        times = []
+        for _ in range(args.steps):
+            start = time.perf_counter()
+            step(batch)["loss_gen_total"].numpy()
+            times.append(time.perf_counter() - start)
+        return times
+
+    times, peak = around(timed_steps, "bfloat16" if config.train.precision == "mixed_bfloat16" else "float32")
     seconds = float(np.median(times))
     result = {
         "config": config.name, "size": args.size, "batch": args.batch, "precision": config.train.precision,
@@ -111,6 +117,7 @@ def main():
         "tflops_executed_per_iteration": round(flops["iteration"] / 1e12, 4),  # ours (sub-pixel upsampling)
         "achieved_gflops": round(reference["iteration"] / seconds / 1e9, 1),
         "executed_gflops": round(flops["iteration"] / seconds / 1e9, 1),
+        "conv_peak_gflops": round(peak, 1),  # measured just before and after the timed steps
         "peak_memory_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2),
         "tensorflow": tf.__version__, "cores": os.cpu_count(),
     }
