@@ -19,6 +19,9 @@ EPSILON = 1e-5  # PyTorch's default for InstanceNorm2d, batch_norm and MUNIT's L
 # ``one_image_as_two``): the same weights and result, the arithmetic in another order or split.
 # Benchmarks set this to False to count the reference's FLOPs.
 FAST_FORMS = True
+# Convolutions to fewer channels are too small to gain from ``one_image_as_two``; its extra
+# branch only makes their SavedModels slower to write.
+SPLIT_MIN_CHANNELS = 64
 
 
 def initializer(name: str) -> keras.initializers.Initializer:
@@ -147,7 +150,7 @@ class ConvBlock(keras.layers.Layer):
         kernel, bias = ops.cast(self.conv.kernel, x.dtype), ops.cast(self.conv.bias, x.dtype)
         if self.in_blocks:
             return conv_in_blocks(x, kernel) + bias
-        if self.strides == 1:
+        if self.strides == 1 and self.filters >= SPLIT_MIN_CHANNELS:
             return one_image_as_two(x, lambda tiles: tf.nn.bias_add(ops.conv(tiles, kernel), bias), self.conv,
                                     self.kernel_size)
         return self.conv(x)
@@ -189,7 +192,8 @@ def upsample_conv5(x, kernel, bias):
     phases = ops.einsum("yak,xbl,klio->abiyxo", taps, taps, kernel)
     phases = ops.reshape(phases, (3, 3, kernel.shape[2], 4 * channels))
     conv = lambda x: ops.conv(x, phases, padding="valid")  # noqa: E731
-    inner = one_image_as_two(ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric"), conv, conv, 3)
+    inner = ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric")
+    inner = one_image_as_two(inner, conv, conv, 3) if 4 * channels >= SPLIT_MIN_CHANNELS else conv(inner)
     inner = tf.nn.depth_to_space(inner, 2)  # channel block (row parity, column parity) -> pixel
 
     def rows(difference, taps):  # true (reflecting) horizontal layout, one output row
