@@ -1,6 +1,6 @@
 """Run every benchmark and write benchmarks/RESULTS.md (machine, versions, date, figures).
 
-    PYTHONPATH=. .venv/bin/python benchmarks/run_all.py            # about 15 minutes on 2 cores
+    PYTHONPATH=. .venv/bin/python benchmarks/run_all.py            # about 20 minutes on 2 cores
 
 Each training or serving benchmark runs in its own process, so its peak memory is its own.
 Efficiency is reported against the peak measured in the same run (a 3x3, 256->256 convolution on
@@ -75,6 +75,8 @@ def main():
             args += ["--set", override]
         result = run_json("train_step.py", *args)
         rows.append((name, size, result, result["conv_peak_gflops"]))
+    memory = [(name, run_json("memory.py", "--size", "256", "--steps", "5", *overrides))
+              for name, overrides in (("fp32", []), ("mixed_bfloat16", ["--set", "train.precision=mixed_bfloat16"]))]
     serve = run_json("serve.py", "--images-per-batch-size", "16")
     translate_flops = run_json("train_step.py", "--size", "256", "--steps", "1", "--warmup", "1", "--inference")
     pipeline_rate = input_pipeline()
@@ -109,6 +111,18 @@ def main():
     lines += ["", f"Reusing the generator step's translations for the discriminator (`train.reuse_translations`, "
                   f"a departure from the reference) saves {100 * (1 - reuse / fp32_256['seconds_per_iteration']):.0f}% "
                   "per iteration at 256².", "",
+              "## Training memory (edges2shoes preset, 256², batch 1)", "",
+              f"The goal is a process peak at or under the reference's 3.9 GB: {fp32_256['peak_memory_gb']:.2f} GB "
+              f"in the fp32 timing run above ({'met' if fp32_256['peak_memory_gb'] <= 3.9 else 'not met'}). "
+              "`benchmarks/memory.py` splits it: the tensors at rest (weights and Adam slots), the most a "
+              "step holds above that (median of 5 steps, from TensorFlow's BFC allocator), and the process "
+              "peak in that run; the rest is TensorFlow itself and what the C allocator keeps.", "",
+              "| variant | tensors at rest | step tensor peak (min-max) | process peak |", "|---|---|---|---|"]
+    for name, m in memory:
+        low, high = m["step_tensor_peak_min_max_gb"]
+        lines.append(f"| {name} | {m['resting_tensors_gb']:.2f} GB | {m['step_tensor_peak_gb']:.2f} GB "
+                     f"({low:.2f}-{high:.2f}) | {m['process_peak_gb']:.2f} GB |")
+    lines += ["",
               "## Inference (SavedModel, `translate_a2b` / `translate_bytes_a2b`, 256²)", "",
               f"One translation at 256² is {translate_flops['tflops_translate_per_image']:.3f} TFLOP in the "
               f"reference's form ({translate_flops['tflops_translate_per_image_executed']:.3f} executed). The "

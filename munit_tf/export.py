@@ -281,7 +281,10 @@ def export(model: MUNIT, output: str, default_direction: str = "a2b", overwrite:
     staging = atomic.staging_dir(output)  # also removes what killed exports left behind
     translator = Translator(model, max_pixels)
     try:
-        tf.saved_model.save(translator, staging, signatures=translator.signatures(default_direction))
+        # Serving needs no gradients: saving those of the training-time memory forms
+        # (layers.conv_keeping_input) would only make every export slower.
+        tf.saved_model.save(translator, staging, signatures=translator.signatures(default_direction),
+                            options=tf.saved_model.SaveOptions(experimental_custom_gradients=False))
         atomic.publish(staging, output)  # an existing version is renamed aside, never half deleted
     finally:
         if os.path.exists(staging):

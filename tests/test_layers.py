@@ -174,7 +174,7 @@ def test_one_image_as_two_halves_gives_the_plain_conv_for_one_image_of_any_heigh
     def split_with_gradients(x):
         with tf.GradientTape() as tape:
             tape.watch([x, kernel])
-            out = layers.one_image_as_two(x, conv, marked, 3)
+            out = layers.one_image_as_two(x, conv, marked, 3, layers.SPLIT_MIN_CHANNELS)
             loss = tf.reduce_sum(out * out)
         return [out] + tape.gradient(loss, [x, kernel])
 
@@ -189,4 +189,70 @@ def test_one_image_as_two_halves_gives_the_plain_conv_for_one_image_of_any_heigh
             np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-4, atol=1e-4)
     x = tf.constant(RNG.normal(size=(3, 8, 7, 4)).astype("float32"))
     np.testing.assert_allclose(split_with_gradients(x)[0].numpy(), marked(x).numpy(), rtol=1e-5)
-    assert np.array_equal(layers.one_image_as_two(x[:1], conv, marked, 3).numpy(), marked(x[:1]).numpy())
+    one = x[:1]
+    assert np.array_equal(layers.one_image_as_two(one, conv, marked, 3, layers.SPLIT_MIN_CHANNELS).numpy(),
+                          marked(one).numpy())
+
+
+def test_one_image_as_two_leaves_convolutions_to_few_channels_whole():
+    kernel = tf.constant(RNG.normal(size=(3, 3, 4, 6)).astype("float32"))
+    conv = lambda x: tf.nn.conv2d(x, kernel, 1, "VALID")  # noqa: E731
+    marked = lambda x: conv(x) + 1000.0  # noqa: E731
+    split = tf.function(lambda x: layers.one_image_as_two(x, conv, marked, 3, layers.SPLIT_MIN_CHANNELS - 1),
+                        input_signature=[tf.TensorSpec([None, None, None, 4], tf.float32)])
+    x = tf.constant(RNG.normal(size=(1, 8, 7, 4)).astype("float32"))
+    assert np.array_equal(split(x).numpy(), marked(x).numpy())
+
+
+def test_conv_keeping_input_has_the_values_and_gradients_of_the_conv_of_the_prepared_input():
+    reflect = lambda x: layers.pad2d(x, 1, "reflect")  # noqa: E731
+    to_blocks = lambda x: tf.nn.space_to_depth(layers.pad2d(x, 2, "zero"), 2)  # noqa: E731
+    for prepare, strides, channels, with_bias in ((reflect, 1, 4, True), (reflect, 2, 4, False),
+                                                  (to_blocks, 1, 16, True), (None, 1, 4, True)):
+        x = tf.constant(RNG.normal(size=(2, 8, 10, 4)).astype("float32"))
+        kernel = tf.constant(RNG.normal(size=(3, 3, channels, 5)).astype("float32"))
+        bias = tf.constant(RNG.normal(size=(5,)).astype("float32")) if with_bias else None
+        results = []
+        for function in (lambda x, k, b: tf.nn.conv2d((prepare or tf.identity)(x), k, strides, "VALID")
+                         + (0.0 if b is None else b),
+                         lambda x, k, b: layers.conv_keeping_input(x, k, b, prepare, strides)):
+            with tf.GradientTape() as tape:
+                watched = [x, kernel] + ([bias] if with_bias else [])
+                tape.watch(watched)
+                out = function(x, kernel, bias)
+                loss = tf.reduce_sum(out * tf.sin(out))
+            results.append([out] + tape.gradient(loss, watched))
+        for ours, reference in zip(results[1], results[0]):
+            assert ours.shape == reference.shape
+            np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-5, atol=1e-4)
+
+
+def test_conv_keeping_input_makes_the_padded_copy_again_only_once_the_gradient_arrives():
+    """The forward pass's copy goes to the forward conv alone; the backward pass's own copy waits
+    for the incoming gradient, so neither is held from the forward pass to the backward pass."""
+    kernel = tf.constant(RNG.normal(size=(3, 3, 4, 5)).astype("float32"))
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = layers.conv_keeping_input(tf.nn.relu(x), kernel, prepare=lambda x: layers.pad2d(x, 1, "reflect"))
+            loss = tf.reduce_sum(out * out)
+        return tape.gradient(loss, x)
+
+    def after_the_gradient(op, seen=None):  # does op wait, by data or control, for a backward op?
+        seen = set() if seen is None else seen
+        for parent in [t.op for t in op.inputs] + list(op.control_inputs):
+            if parent.name not in seen:
+                seen.add(parent.name)
+                if parent.name.startswith("gradient_tape/") or after_the_gradient(parent, seen):
+                    return True
+        return False
+
+    graph = step.get_concrete_function(tf.TensorSpec([1, 6, 6, 4], tf.float32)).graph
+    pads = [op for op in graph.get_operations() if op.type == "MirrorPad"]
+    forward = [op for op in pads if not after_the_gradient(op)]
+    again = [op for op in pads if after_the_gradient(op)]
+    assert len(forward) == 1 and len(again) == 1
+    assert [consumer.type for consumer in forward[0].outputs[0].consumers()] == ["Conv2D"]
+    assert {consumer.type for consumer in again[0].outputs[0].consumers()} == {"Conv2DBackpropFilter"}
