@@ -29,7 +29,7 @@ setup(
         "tensorflow-serving-api>=2.16,<2.17",
     ],
     extras_require={
-        "test": ["pytest>=7", "nbclient>=0.7", "nbformat>=5", "ipykernel>=6", "matplotlib>=3.5", "portpicker>=1.5",
+        "test": ["pytest>=7", "pytest-xdist>=3.5", "nbclient>=0.7", "nbformat>=5", "ipykernel>=6", "matplotlib>=3.5", "portpicker>=1.5",
                  "hypothesis>=6.100"],
     },
     entry_points={"console_scripts": ["munit-tf=munit_tf.cli:main"]},

@@ -1,9 +1,12 @@
-"""Test set-up: two logical CPU devices (for MirroredStrategy) before TensorFlow starts, and a
-small prepared synthetic dataset shared by the tests."""
+"""Test set-up: two logical CPU devices (for MirroredStrategy) and XLA's flags before TensorFlow
+starts, and a small prepared synthetic dataset shared by the tests."""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The XLA test checks that a jit-compiled fit runs, not its speed (benchmarks/ measures that):
+# without LLVM's optimisations it compiles in a tenth of the time.
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
 
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
