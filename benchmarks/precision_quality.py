@@ -1,6 +1,8 @@
 """Does mixed_bfloat16 train as well as float32? Same data, steps and seeds; metrics compared to noise.
 
     PYTHONPATH=. .venv/bin/python benchmarks/precision_quality.py --steps 600    # ~25 min on 2 cores
+    PYTHONPATH=. .venv/bin/python benchmarks/precision_quality.py --seeds 2 3 > more.json
+    PYTHONPATH=. .venv/bin/python benchmarks/precision_quality.py --merge first.json more.json
 
 Trains the `synthetic` preset (the demo's budget) once per precision and training seed, evaluates
 each run with the synthetic benchmark (ground-truth content IoU, outline F-score, diversity,
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 
@@ -52,17 +55,43 @@ def main():
     runs = {(precision, seed): run(precision, seed, args.steps, data, work)
             for precision in ("float32", "mixed_bfloat16") for seed in args.seeds}
     names = sorted({name for r in runs.values() for name in r["metrics"]})
-    table = {}
-    for name in names:
-        fp32 = [runs["float32", s]["metrics"][name] for s in args.seeds]
-        bf16 = [runs["mixed_bfloat16", s]["metrics"][name] for s in args.seeds]
-        difference, noise = float(np.mean(bf16) - np.mean(fp32)), float(np.ptp(fp32))
-        table[name] = {"float32": [round(v, 4) for v in fp32], "mixed_bfloat16": [round(v, 4) for v in bf16],
-                       "difference_of_means": round(difference, 4), "float32_seed_spread": round(noise, 4),
-                       "within_noise": abs(difference) <= noise}
+    table = compare({name: [runs["float32", s]["metrics"][name] for s in args.seeds] for name in names},
+                    {name: [runs["mixed_bfloat16", s]["metrics"][name] for s in args.seeds] for name in names})
     print(json.dumps({"steps": args.steps, "seeds": args.seeds, "metrics": table,
                       "train_seconds": {f"{p}-{s}": r["seconds"] for (p, s), r in runs.items()}}, indent=2))
 
 
+def compare(fp32: dict, bf16: dict) -> dict:
+    """Per metric: each precision's values (one per training seed), their difference of means and
+    the float32 runs' spread, the noise it is judged against."""
+    table = {}
+    for name in fp32:
+        difference, noise = float(np.mean(bf16[name]) - np.mean(fp32[name])), float(np.ptp(fp32[name]))
+        table[name] = {"float32": [round(v, 4) for v in fp32[name]],
+                       "mixed_bfloat16": [round(v, 4) for v in bf16[name]],
+                       "difference_of_means": round(difference, 4), "float32_seed_spread": round(noise, 4),
+                       "within_noise": abs(difference) <= noise}
+    return table
+
+
+def merge(paths: list) -> dict:
+    """``--merge A.json B.json``: one table from runs on other seeds (same code and steps), so more
+    seeds can be added without training the first ones again."""
+    results = [json.load(open(path)) for path in paths]
+    if len({r["steps"] for r in results}) != 1:
+        raise SystemExit("--merge: the results were trained for different numbers of steps")
+    seeds = [seed for r in results for seed in r["seeds"]]
+    if len(set(seeds)) != len(seeds):
+        raise SystemExit(f"--merge: a training seed appears twice ({seeds})")
+    values = {precision: {name: [v for r in results for v in r["metrics"][name][precision]]
+                          for name in results[0]["metrics"]} for precision in ("float32", "mixed_bfloat16")}
+    return {"steps": results[0]["steps"], "seeds": seeds,
+            "metrics": compare(values["float32"], values["mixed_bfloat16"]),
+            "train_seconds": {k: v for r in results for k, v in r.get("train_seconds", {}).items()}}
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--merge"]:
+        print(json.dumps(merge(sys.argv[2:]), indent=2))
+    else:
+        main()
