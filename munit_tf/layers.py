@@ -149,11 +149,7 @@ class ConvBlock(keras.layers.Layer):
         kernel, bias = ops.cast(self.conv.kernel, x.dtype), ops.cast(self.conv.bias, x.dtype)
         if self.in_blocks:
             return conv_in_blocks(x, kernel, self.padding, self.pad_type) + bias
-        pad = lambda x: pad2d(x, self.padding, self.pad_type)  # noqa: E731
-        conv = lambda x: tf.nn.bias_add(ops.conv(x, kernel, self.strides), bias)  # noqa: E731
-        if self.strides == 1 and x.shape[0] is None:  # serving: one image may run as two halves
-            return one_image_as_two(pad(x), conv, conv, self.kernel_size, self.filters)
-        return conv_keeping_input(x, kernel, bias, prepare=pad, strides=self.strides)
+        return prepared_conv(x, kernel, bias, lambda x: pad2d(x, self.padding, self.pad_type), self.strides)
 
     def call(self, x, adain=None):
         x = self.convolve(x)
@@ -191,12 +187,7 @@ def upsample_conv5(x, kernel, bias):
     taps = ops.convert_to_tensor(_PHASE_TAPS, kernel.dtype)  # (parity, 3, 5)
     phases = ops.einsum("yak,xbl,klio->abiyxo", taps, taps, kernel)
     phases = ops.reshape(phases, (3, 3, kernel.shape[2], 4 * channels))
-    pad = lambda x: ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric")  # noqa: E731
-    if x.shape[0] is None:  # serving: one image may run as two halves
-        conv = lambda x: ops.conv(x, phases, padding="valid")  # noqa: E731
-        inner = one_image_as_two(pad(x), conv, conv, 3, 4 * channels)
-    else:
-        inner = conv_keeping_input(x, phases, prepare=pad)
+    inner = prepared_conv(x, phases, prepare=lambda x: ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric"))
     inner = tf.nn.depth_to_space(inner, 2)  # channel block (row parity, column parity) -> pixel
 
     def rows(difference, taps):  # true (reflecting) horizontal layout, one output row
@@ -217,6 +208,19 @@ def upsample_conv5(x, kernel, bias):
     correction = (ops.concatenate([top, zeros_rows, bottom], axis=1)
                   + ops.concatenate([left, zeros_columns, right], axis=2))
     return inner + correction + bias
+
+
+def prepared_conv(x, kernel, bias=None, prepare=None, strides: int = 1):
+    """``conv2d(prepare(x), kernel, strides, VALID) + bias`` in the form for where it runs: traced
+    with an unknown batch (a serving signature), a stride-1 conv may run one image as two halves
+    (``one_image_as_two``); otherwise ``conv_keeping_input``, whose gradient keeps ``x`` only."""
+    if strides == 1 and x.shape[0] is None:
+        def conv(x):
+            out = ops.conv(x, kernel)
+            return out if bias is None else tf.nn.bias_add(out, bias)
+
+        return one_image_as_two(prepare(x) if prepare else x, conv, conv, kernel.shape[0], kernel.shape[-1])
+    return conv_keeping_input(x, kernel, bias, prepare, strides)
 
 
 def conv_keeping_input(x, kernel, bias=None, prepare=None, strides: int = 1):
