@@ -70,6 +70,9 @@ class OptimizerConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     epsilon: float = 1e-8  # PyTorch's Adam default (Keras' default is 1e-7)
+    # "pytorch": eps added to sqrt(v) after bias correction, as torch.optim.Adam (the reference);
+    # "keras": before it, as keras.optimizers.Adam (a larger effective eps in the first steps)
+    epsilon_placement: str = "pytorch"
     weight_decay: float = 1e-4  # added to the gradient as wd * theta, not decoupled (AdamW)
     lr_policy: str = "step"  # "step" or "constant"
     step_size: int = 100_000
@@ -143,6 +146,7 @@ _CHOICES = {
     "dis.pad_type": ("reflect", "zero"),
     "dis.gan_type": ("lsgan", "nsgan"),
     "optim.lr_policy": ("step", "constant"),
+    "optim.epsilon_placement": ("pytorch", "keras"),
     "train.precision": ("float32", "mixed_float16", "mixed_bfloat16"),
     "train.strategy": ("default", "mirrored", "multi_worker"),
     "train.on_nonfinite": ("stop", "skip"),

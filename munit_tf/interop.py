@@ -273,8 +273,10 @@ def import_reference(gen_path: str, config, output: str, dis_path: str | None = 
                      overwrite: bool = False) -> dict:
     """A run folder (config.yaml + a full checkpoint) from reference files; optionally a SavedModel.
 
-    The optimisers start fresh (the reference's ``optimizer.pt`` is not read); their step counters
-    are set to the iteration in the file name, so the learning-rate schedule continues from there.
+    The optimisers start fresh (the reference's ``optimizer.pt`` is not read): their iteration is
+    set to the one in the file name, so the learning-rate schedule continues from there, while
+    their moments, empty, are bias-corrected from step 1 (``bias_correction_step`` stays 0), so
+    the first update is a fresh Adam's and does not kick the imported weights away.
     """
     from munit_tf import export, training
 

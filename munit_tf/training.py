@@ -52,6 +52,14 @@ def _is_chief(strategy) -> bool:
                                                      and "chief" not in resolver.cluster_spec().as_dict())
 
 
+BIAS_CORRECTION_STEP = "_bias_correction_step"  # the optimisers' own Adam step, in checkpoint keys
+
+
+def _unwrapped(optimizer):
+    """The Adam inside a ``LossScaleOptimizer`` (mixed_float16), or the optimiser itself."""
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
 class Checkpointer:
     """One ``tf.train.Checkpoint`` holding every network and optimiser: resume cannot forget a piece.
 
@@ -77,7 +85,16 @@ class Checkpointer:
         """Restore ``path`` (default: the latest); returns the step it was saved at (0 if none)."""
         path = path or self.latest
         if path:
-            self.checkpoint.restore(path).assert_existing_objects_matched()
+            status = self.checkpoint.restore(path)
+            own_steps = [optimizer for optimizer in (self.model.gen_optimizer, self.model.dis_optimizer)
+                         if hasattr(_unwrapped(optimizer), "bias_correction_step")]
+            if own_steps and not any(BIAS_CORRECTION_STEP in name for name, _ in tf.train.list_variables(path)):
+                # Written before the optimisers had their own step: Keras' Adam used the iteration.
+                status.assert_nontrivial_match().expect_partial()
+                for optimizer in own_steps:
+                    _unwrapped(optimizer).bias_correction_step.assign(optimizer.iterations)
+            else:
+                status.assert_existing_objects_matched()
         return int(self.model.step.numpy())
 
     def save(self) -> str:
