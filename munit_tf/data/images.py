@@ -1,7 +1,7 @@
 """Checking and normalising one image file: the per-file work of data preparation.
 
-Every file is judged on its own and either becomes 8-bit RGB image bytes or gets a reason for
-rejection; nothing here raises for a bad file. The pixel count is read from the header before
+Every file is judged on its own and either becomes 8-bit RGB image bytes, upright as its EXIF
+orientation says (phone photos), or gets a reason for rejection; nothing here raises for a bad file. The pixel count is read from the header before
 anything is decoded, so a decompression bomb is refused without allocating it.
 """
 
@@ -13,7 +13,7 @@ import io
 import warnings
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".gif", ".webp")
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -50,6 +50,15 @@ def _resized(image: Image.Image, shorter_side: int | None) -> Image.Image:
     scale = shorter_side / min(image.size)
     size = (max(shorter_side, round(image.width * scale)), max(shorter_side, round(image.height * scale)))
     return image.resize(size, Image.BICUBIC)
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The image as a viewer shows it: turned by its EXIF orientation (``image`` itself if none)."""
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+    except Exception:  # a malformed EXIF block: show the pixels as stored, as viewers do
+        return image
+    return ImageOps.exif_transpose(image) if orientation in range(2, 9) else image
 
 
 def _to_rgb8(image: Image.Image) -> Image.Image:
@@ -93,8 +102,9 @@ def check_image(data: bytes, min_size: int = 0, max_pixels: int = DEFAULT_MAX_PI
         return Rejected(UNREADABLE, f"{type(error).__name__}: {error}")
     if min(width, height) < min_size:
         return Rejected(TOO_SMALL, f"{width}x{height} is below the {min_size}-pixel minimum side")
-    rgb = _resized(_to_rgb8(image), resize)
-    keep = fmt in ("JPEG", "PNG") and image.mode == "RGB" and rgb.size == (width, height) \
+    turned = _upright(image)
+    rgb = _resized(_to_rgb8(turned), resize)
+    keep = fmt in ("JPEG", "PNG") and image.mode == "RGB" and turned is image and rgb.size == (width, height) \
         and not getattr(image, "is_animated", False)
     if keep:
         return Checked(data, width, height, sha256, converted=False)
