@@ -129,7 +129,7 @@ def cmd_export(args) -> int:
         raise ValueError(f"--output {args.output}: the last folder must be a version number "
                          "(TF Serving loads MODEL_BASE/<version>/), e.g. serving/munit/1")
     path = export.export(load_model(args.checkpoint), args.output, args.default_direction, args.overwrite,
-                         args.max_pixels)
+                         args.max_pixels, log=print)
     print(f"exported SavedModel to {path}")
     print(f"inspect it:  saved_model_cli show --dir {path} --all")
     return 0

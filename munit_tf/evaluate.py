@@ -15,6 +15,7 @@ import dataclasses
 import json
 import os
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -73,12 +74,18 @@ def load_domain(client: TranslatorClient, data, domain: str, limit: int) -> dict
             "ids": ids}
 
 
-def translate_styles(client, direction: str, images: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """(N, H, W, C) images and (N, K, style_dim) codes -> (N, K, H, W, C) in [-1, 1]."""
+def translate_styles(client, direction: str, images: np.ndarray, codes: np.ndarray, progress=None) -> np.ndarray:
+    """(N, H, W, C) images and (N, K, style_dim) codes -> (N, K, H, W, C) in [-1, 1].
+
+    ``progress``: a ``keras.utils.Progbar`` counting inputs, advanced after each one."""
     fn = client.signatures[f"translate_with_style_{direction}"]
     k = codes.shape[1]
-    return np.stack([fn(images=np.repeat(image[None], k, 0), styles=code)["images"].numpy()
-                     for image, code in zip(images, codes)])
+    outputs = []
+    for image, code in zip(images, codes):
+        outputs.append(fn(images=np.repeat(image[None], k, 0), styles=code)["images"].numpy())
+        if progress is not None:
+            progress.add(1)
+    return np.stack(outputs)
 
 
 def _classifier(path):
@@ -125,11 +132,14 @@ def evaluate(model, data, output: str, options: EvalOptions | None = None,
     if "fid_kid" in extractors:
         real_features = {d: extractors["fid_kid"](domains[d]["images"]) for d in "ab"}
 
+    inputs = sum(len(source["images"]) for source, _ in directions.values())
+    log(f"evaluating {inputs} inputs x {options.num_styles} styles x {len(options.seeds)} seeds")
+    progress = keras.utils.Progbar(inputs * len(options.seeds), unit_name="input")
     for seed in options.seeds:
         rng = np.random.default_rng(seed)
         for direction, (source, target) in directions.items():
             codes = rng.standard_normal((len(source["images"]), options.num_styles, client.style_dim)).astype("float32")
-            outputs = translate_styles(client, direction, source["images"], codes)
+            outputs = translate_styles(client, direction, source["images"], codes, progress)
             if seed == options.seeds[0]:
                 outputs_seed0[direction] = outputs
             unit = _unit(outputs)

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
+import keras
 import tensorflow as tf
 
 from munit_tf import atomic
@@ -260,18 +262,24 @@ class Translator(tf.Module):
 
         return encode_style, encode_content
 
-    def signatures(self, default_direction: str = "a2b") -> dict:
-        signatures = {name: fn.get_concrete_function() for name, fn in self.functions.items()}
+    def signatures(self, default_direction: str = "a2b", progress=None) -> dict:
+        """Every signature traced; ``progress`` (a ``keras.utils.Progbar``) advances after each."""
+        signatures = {}
+        for name, fn in self.functions.items():
+            signatures[name] = fn.get_concrete_function()
+            if progress is not None:
+                progress.add(1)
         signatures["serving_default"] = signatures[f"translate_bytes_{default_direction}"]
         return signatures
 
 
 def export(model: MUNIT, output: str, default_direction: str = "a2b", overwrite: bool = False,
-           max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
+           max_pixels: int = DEFAULT_MAX_PIXELS, log=None) -> str:
     """Write the SavedModel to ``output`` (e.g. ``serving/munit/1``) atomically; returns the path.
 
     It is written to a temporary sibling folder and renamed into place, so TF Serving, which
-    polls the base folder for numeric versions, never sees a half-written version.
+    polls the base folder for numeric versions, never sees a half-written version. With ``log``
+    (e.g. ``print``), progress is shown: a bar over the traced signatures, then the save.
     """
     if default_direction not in DIRECTIONS:
         raise ValueError(f"default direction must be a2b or b2a; got {default_direction!r}")
@@ -280,13 +288,23 @@ def export(model: MUNIT, output: str, default_direction: str = "a2b", overwrite:
             raise FileExistsError(f"{output} already exists; pass --overwrite to replace it")
     staging = atomic.staging_dir(output)  # also removes what killed exports left behind
     translator = Translator(model, max_pixels)
+    started = time.time()
     try:
+        progress = None
+        if log is not None:
+            log(f"tracing {len(translator.functions)} serving signatures")
+            progress = keras.utils.Progbar(len(translator.functions), unit_name="signature")
+        signatures = translator.signatures(default_direction, progress)
+        if log is not None:
+            log(f"writing the SavedModel ({time.time() - started:.0f} s so far)")
         # Serving needs no gradients: saving those of the training-time memory forms
         # (layers.conv_keeping_input) would only make every export slower.
-        tf.saved_model.save(translator, staging, signatures=translator.signatures(default_direction),
+        tf.saved_model.save(translator, staging, signatures=signatures,
                             options=tf.saved_model.SaveOptions(experimental_custom_gradients=False))
         atomic.publish(staging, output)  # an existing version is renamed aside, never half deleted
     finally:
         if os.path.exists(staging):
             shutil.rmtree(staging, ignore_errors=True)
+    if log is not None:
+        log(f"exported in {time.time() - started:.0f} s")
     return output

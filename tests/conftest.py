@@ -1,6 +1,8 @@
 """Test set-up: two logical CPU devices (for MirroredStrategy) and XLA's flags before TensorFlow
 starts, and a small prepared synthetic dataset shared by the tests."""
 
+import contextlib
+import io
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -44,5 +46,7 @@ def exported_run(tmp_path_factory, synthetic_data):
     training.train(load_config("tiny", ["train.max_iter=1", "train.image_save_iter=0"]), synthetic_data, run,
                    verbose=0)
     saved = str(root / "serving" / "munit" / "1")
-    assert cli.main(["export", "--checkpoint", run, "--output", saved]) == 0
+    with contextlib.redirect_stdout(io.StringIO()) as console:
+        assert cli.main(["export", "--checkpoint", run, "--output", saved]) == 0
+    (root / "export-console.txt").write_text(console.getvalue())  # the progress shown, for test_export
     return run, saved

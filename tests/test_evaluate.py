@@ -25,12 +25,14 @@ def _classifier(path, classes=3):
     return path
 
 
-def test_evaluate_reports_every_metric_family(run, synthetic_data, tmp_path):
+def test_evaluate_reports_every_metric_family(run, synthetic_data, tmp_path, capsys):
     output = str(tmp_path / "eval")
     classifier = _classifier(str(tmp_path / "classifier.keras"))
     assert cli.main(["evaluate", "--model", run, "--data", synthetic_data, "--output", output, "--num-inputs", "6",
                      "--num-styles", "3", "--seeds", "0", "1", "--references", "3", "--inception-weights", "random",
                      "--vgg-weights", "random", "--classifier-b", classifier]) == 0
+    console = capsys.readouterr().out
+    assert "evaluating 12 inputs x 3 styles x 2 seeds" in console and "24/24" in console  # progress shown
     result = json.load(open(os.path.join(output, "metrics.json")))
     a2b, b2a, guided = result["metrics"]["a2b"], result["metrics"]["b2a"], result["metrics"]["guided_a2b"]
     assert set(a2b) == {"content_iou", "style_distance", "diversity", "fid", "kid", "lpips_diversity", "is", "cis"}

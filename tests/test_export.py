@@ -237,3 +237,12 @@ def test_export_refuses_to_overwrite_and_needs_a_version_folder(run_and_export, 
     assert "version number" in capsys.readouterr().err
     assert cli.main(["export", "--checkpoint", str(tmp_path / "none"), "--output", str(tmp_path / "1")]) == 2
     assert not any(".tmp-" in name for name in os.listdir(os.path.dirname(saved)))
+
+
+def test_export_shows_its_progress(exported_run):
+    run, saved = exported_run
+    console = open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(saved))), "export-console.txt")).read()
+    signatures = len(tf.saved_model.load(saved).signatures) - 1  # serving_default is one of them again
+    assert f"tracing {signatures} serving signatures" in console
+    assert f"{signatures}/{signatures}" in console and "writing the SavedModel" in console
+    assert "exported in" in console and f"exported SavedModel to {saved}" in console

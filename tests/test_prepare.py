@@ -152,6 +152,18 @@ def test_synthetic_source_keeps_ground_truth_and_feeds_the_trainer(tmp_path, tin
     assert x_a.shape == (2, 32, 32, 3) and x_b.shape == (2, 32, 32, 3)
 
 
+def test_progress_is_shown_while_the_job_runs(tmp_path):
+    items = prepare.synthetic_items(12, seed=0)
+    lines = []
+    prepare.prepare(items, prepare.PrepareOptions(output=str(tmp_path / "out"), shards=1, min_size=32,
+                                                  synthetic_size=32), log=lines.append, progress_interval=0.05)
+    progress = [line for line in lines if line.startswith("checked")]
+    assert len(progress) >= 2 and all("images/s" in line for line in progress)
+    assert progress[-1].startswith(f"checked {len(items)} / {len(items)} images (100%)")
+    counts = [int(line.split()[1]) for line in progress]
+    assert counts == sorted(counts)
+
+
 def test_tfds_source_through_mock_data(tmp_path):
     import tensorflow_datasets as tfds
 

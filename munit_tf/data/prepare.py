@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from typing import Any, Iterable
 
@@ -139,13 +140,65 @@ def _png(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+class Progress:
+    """Images checked so far, counted by the ``LoadAndCheck`` DoFns of this process and reported
+    by the driver every ``interval`` seconds: files done / total, rate, time left.
+
+    The DirectRunner runs the DoFns in the driver's process (its default mode), so the driver
+    sees the count as it grows; on a remote runner the count stays here at 0 and the runner's
+    own console shows progress (the Beam counter ``munit_prepare/read``).
+    """
+
+    _counts: dict = {}
+    _lock = threading.Lock()
+
+    def __init__(self, job: str, total: int | None, log, interval: float = 10.0):
+        self.job, self.total, self.log, self.interval = job, total, log, interval
+        self._counts[job] = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._report_until_stopped, daemon=True)
+        self.started = time.time()
+
+    @classmethod
+    def tick(cls, job: str) -> None:
+        with cls._lock:
+            if job in cls._counts:
+                cls._counts[job] += 1
+
+    def line(self) -> str:
+        done, seconds = self._counts.get(self.job, 0), max(time.time() - self.started, 1e-9)
+        rate = done / seconds
+        text = f"checked {done:,} images"
+        if self.total:
+            text = f"checked {done:,} / {self.total:,} images ({done / self.total:.0%})"
+        text += f", {rate:.1f} images/s"
+        if self.total and rate > 0 and done < self.total:
+            text += f", about {(self.total - done) / rate:.0f} s left"
+        return text
+
+    def _report_until_stopped(self):
+        while not self._stop.wait(self.interval):
+            self.log(self.line())
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        if exc[0] is None:
+            self.log(self.line() + f" in {time.time() - self.started:.1f} s")
+        self._counts.pop(self.job, None)
+
+
 class LoadAndCheck(beam.DoFn):
     """Work item -> ((split, domain, sha256), record) for each good image, or a rejection."""
 
     REJECTED = "rejected"
 
-    def __init__(self, options: PrepareOptions):
-        self.options = options
+    def __init__(self, options: PrepareOptions, job: str = ""):
+        self.options, self.job = options, job
         self.read = Metrics.counter(NAMESPACE, "read")
         self.converted = Metrics.counter(NAMESPACE, "converted")
 
@@ -178,6 +231,7 @@ class LoadAndCheck(beam.DoFn):
     def process(self, item) -> Iterable[Any]:  # main and tagged outputs: no narrower hint
         for path, data, extra in self._raw(item):
             self.read.inc()
+            Progress.tick(self.job)
             if isinstance(data, Exception):
                 result = images.Rejected(images.UNREADABLE, f"{type(data).__name__}: {data}")
             else:
@@ -235,8 +289,8 @@ class WriteShard(beam.DoFn):
 
 def build_pipeline(pipeline: beam.Pipeline, items: list[dict], options: PrepareOptions, staging: str):
     checked = (pipeline | "Items" >> beam.Create(items) | "Spread" >> beam.Reshuffle()
-               | "LoadAndCheck" >> beam.ParDo(LoadAndCheck(options)).with_outputs(LoadAndCheck.REJECTED,
-                                                                                  main="images"))
+               | "LoadAndCheck" >> beam.ParDo(LoadAndCheck(options, staging)).with_outputs(LoadAndCheck.REJECTED,
+                                                                                           main="images"))
     unique = (checked.images | "ByContent" >> beam.GroupByKey()
               | "KeepFirst" >> beam.FlatMap(keep_first).with_outputs(LoadAndCheck.REJECTED, main="images"))
     shards = options.shards
@@ -292,8 +346,9 @@ def _finalise(staging: str, output: str, shards: int, stats_rows: list[dict]) ->
 
 
 def prepare(items: list[dict], options: PrepareOptions, beam_args: list[str] | None = None, source: str = "",
-            log=print) -> dict:
-    """Run the job; returns the manifest (also written to OUTPUT/manifest.json)."""
+            log=print, progress_interval: float = 10.0) -> dict:
+    """Run the job; returns the manifest (also written to OUTPUT/manifest.json). Progress is
+    logged every ``progress_interval`` seconds and when the job ends."""
     _check_output(options.output, options.overwrite)
     if not items:
         raise ValueError("no images to prepare")
@@ -303,7 +358,9 @@ def prepare(items: list[dict], options: PrepareOptions, beam_args: list[str] | N
     try:
         log(f"preparing {len(items)} work items into {options.output} "
             f"(Beam {' '.join(beam_args) if beam_args else 'DirectRunner'})")
-        with beam.Pipeline(options=PipelineOptions(beam_args or [])) as pipeline:
+        images_in_items = None if any(item["kind"] == "tfds" for item in items) else len(items)
+        with Progress(staging, images_in_items, log, progress_interval), \
+                beam.Pipeline(options=PipelineOptions(beam_args or [])) as pipeline:
             build_pipeline(pipeline, items, options, staging)
         result_metrics = pipeline.result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]
         counters = {}
