@@ -274,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     exp = commands.add_parser("export", help="write the translator as a SavedModel for TF Serving",
                               description="Export both generators with every serving signature.")
-    exp.add_argument("--checkpoint", required=True, help="a training run folder or a checkpoint path")
+    exp.add_argument("--checkpoint", required=True, help="a training run folder, a checkpoint path or a .keras file")
     exp.add_argument("--output", required=True, help="MODEL_BASE/VERSION, e.g. serving/munit/1")
     exp.add_argument("--default-direction", choices=("a2b", "b2a"), default="a2b",
                      help="direction of serving_default (default a2b)")
@@ -284,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tra = commands.add_parser("translate", help="translate image files",
                               description="Translate a file or a folder with a SavedModel or a checkpoint.")
-    tra.add_argument("--model", required=True, help="an exported SavedModel folder, a run folder or a checkpoint")
+    tra.add_argument("--model", required=True, help="an exported SavedModel folder, a run folder, a checkpoint or a .keras file")
     tra.add_argument("--input", required=True, help="an image file or a folder (searched recursively)")
     tra.add_argument("--output", required=True)
     tra.add_argument("--direction", choices=("a2b", "b2a"), default="a2b")
@@ -301,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = commands.add_parser("evaluate", help="metrics.json and report.html for a model on prepared test data",
                              description="Evaluate content preservation, diversity and style on the test split.")
-    ev.add_argument("--model", required=True, help="an exported SavedModel folder, a run folder or a checkpoint")
+    ev.add_argument("--model", required=True, help="an exported SavedModel folder, a run folder, a checkpoint or a .keras file")
     ev.add_argument("--data", required=True, help="a prepared data folder (its test split is used)")
     ev.add_argument("--output", required=True)
     ev.add_argument("--num-inputs", type=int, default=32, help="test images per domain (default 32)")

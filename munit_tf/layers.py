@@ -56,6 +56,7 @@ def _float32(x):
     return ops.cast(x, "float32")
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class AdaptiveInstanceNorm(keras.layers.Layer):
     """AdaIN: instance-normalise ``x`` (biased variance) and apply per-sample ``gamma``, ``beta``.
 
@@ -82,6 +83,7 @@ class AdaptiveInstanceNorm(keras.layers.Layer):
         return {**super().get_config(), "epsilon": self.epsilon}
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class MunitLayerNorm(keras.layers.Layer):
     """The reference's custom LayerNorm, used in the decoder's upsampling blocks.
 
@@ -118,6 +120,7 @@ def instance_norm() -> keras.layers.Layer:
     return keras.layers.GroupNormalization(groups=-1, epsilon=EPSILON, center=False, scale=False)
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class ConvBlock(keras.layers.Layer):
     """pad -> Conv2D (VALID, bias) -> norm -> activation: the reference's ``Conv2dBlock``.
 
@@ -318,6 +321,7 @@ def conv_in_blocks(x, kernel, padding: int = 0, pad_type: str = "reflect"):
     return out[:, :height - size + 1, :width - size + 1]
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class UpsampleConvBlock(ConvBlock):
     """Nearest x2 upsampling followed by a ConvBlock (the decoder's ``Upsample`` + ``Conv2dBlock``).
 
@@ -335,6 +339,7 @@ class UpsampleConvBlock(ConvBlock):
         return upsample_conv5(x, ops.cast(self.conv.kernel, x.dtype), ops.cast(self.conv.bias, x.dtype))
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class ResBlock(keras.layers.Layer):
     """Two 3x3 ConvBlocks (the second without activation) plus the identity; nothing after the add."""
 
@@ -355,6 +360,7 @@ class ResBlock(keras.layers.Layer):
                 "activation": self.activation_type, "pad_type": self.pad_type}
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class MLP(keras.layers.Layer):
     """Style code -> AdaIN parameters: ``n_blk`` Dense layers, ReLU between, none at the end."""
 
@@ -378,6 +384,7 @@ class MLP(keras.layers.Layer):
                 "n_blk": self.n_blk, "activation": self.activation_type}
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class AvgPoolExcludePad(keras.layers.Layer):
     """3x3 stride-2 average pooling with 1 pixel of padding excluded from the count.
 

@@ -56,6 +56,7 @@ def l2_penalty(variables, weight_decay: float):
 _VGG_BGR_MEAN = (103.939, 116.779, 123.680)
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class PerceptualLoss(keras.layers.Layer):
     """Domain-invariant perceptual loss: MSE of instance-normalised VGG16 relu5_3 features.
 

@@ -19,9 +19,10 @@ from keras import ops
 from munit_tf import losses
 from munit_tf.config import MUNITConfig, from_dict
 from munit_tf.networks import Discriminator, Generator
-from munit_tf.optimizers import make_optimizer
+from munit_tf.optimizers import make_optimizer, unwrapped
 
 DIRECTIONS = ("a2b", "b2a")
+SAVE_FORMAT = 1  # of the .keras file's MUNIT config; a newer one is refused with a clear message
 
 
 def min_image_size(config: MUNITConfig) -> int:
@@ -55,6 +56,7 @@ def _halves(outputs):
     return outputs[:size], outputs[size:]
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class MUNIT(keras.Model):
     """MUNIT (Huang et al., ECCV 2018) as a Keras model.
 
@@ -349,9 +351,30 @@ class MUNIT(keras.Model):
         s_b = keras.random.normal((ops.shape(x_a)[0], self.config.gen.style_dim))
         return self.gen_b.decode(self.gen_a.encode_content(x_a), s_b), self.gen_a.decode(self.gen_b.encode_content(x_b), s_a)
 
+    # ----------------------------------------------------------------------------------------
+    # Keras saving: model.save("m.keras") / keras.models.load_model("m.keras")
+    # ----------------------------------------------------------------------------------------
     def get_config(self):
-        return {"config": self.config.to_dict(), "name": self.name}
+        return {"config": self.config.to_dict(), "name": self.name, "save_format": SAVE_FORMAT}
 
     @classmethod
     def from_config(cls, config):
+        written = config.get("save_format", 1)
+        if not isinstance(written, int) or written > SAVE_FORMAT:
+            raise ValueError(f"this MUNIT was saved by a newer munit-tf (save format {written}; this version reads "
+                             f"formats up to {SAVE_FORMAT}): upgrade munit-tf to load it")
         return cls(config["config"], name=config.get("name", "munit"))
+
+    def get_compile_config(self):
+        """Both optimisers (their hyperparameters and schedule), so that loading re-creates them
+        before Keras restores their state (moments, iteration and bias-correction step)."""
+        if self.gen_optimizer is None:
+            return None
+        return {"gen_optimizer": keras.optimizers.serialize(unwrapped(self.gen_optimizer)),
+                "dis_optimizer": keras.optimizers.serialize(unwrapped(self.dis_optimizer)),
+                "jit_compile": bool(self.jit_compile)}
+
+    def compile_from_config(self, config):
+        self.compile(gen_optimizer=keras.optimizers.deserialize(config["gen_optimizer"]),
+                     dis_optimizer=keras.optimizers.deserialize(config["dis_optimizer"]),
+                     jit_compile=config.get("jit_compile", False))

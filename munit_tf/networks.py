@@ -17,6 +17,7 @@ from munit_tf.config import DiscriminatorConfig, GeneratorConfig
 from munit_tf.layers import MLP, AvgPoolExcludePad, ConvBlock, ResBlock, UpsampleConvBlock, initializer
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class StyleEncoder(keras.layers.Layer):
     """7x7 conv, two channel-doubling stride-2 convs, more stride-2 convs, global pool, 1x1 conv.
 
@@ -48,6 +49,7 @@ class StyleEncoder(keras.layers.Layer):
                 "n_downsample": self.n_downsample, "activation": self.activation_type, "pad_type": self.pad_type}
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class ContentEncoder(keras.layers.Layer):
     """7x7 conv, stride-2 convs and residual blocks, all with instance norm (no affine)."""
 
@@ -73,6 +75,7 @@ class ContentEncoder(keras.layers.Layer):
                 "activation": self.activation_type, "pad_type": self.pad_type}
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class Decoder(keras.layers.Layer):
     """AdaIN residual blocks, then nearest x2 upsampling + 5x5 conv + LayerNorm, then 7x7 conv + tanh."""
 
@@ -109,6 +112,7 @@ class Decoder(keras.layers.Layer):
                 "output_dim": self.output_dim, "activation": self.activation_type, "pad_type": self.pad_type}
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class Generator(keras.Model):
     """AdaINGen: one per domain. ``encode`` -> (content, style); ``decode(content, style)`` -> image."""
 
@@ -147,6 +151,7 @@ class Generator(keras.Model):
         return {**super().get_config(), "input_dim": self.input_dim, "config": dataclasses.asdict(self.gen_config)}
 
 
+@keras.saving.register_keras_serializable(package="munit_tf", name="DiscriminatorScale")
 class _DiscriminatorScale(keras.layers.Layer):
     """One scale: ``n_layer`` stride-2 4x4 convs with leaky ReLU (no norm), then a 1x1 conv to one map."""
 
@@ -168,6 +173,7 @@ class _DiscriminatorScale(keras.layers.Layer):
                 "activation": self.activation_type, "pad_type": self.pad_type}
 
 
+@keras.saving.register_keras_serializable(package="munit_tf")
 class Discriminator(keras.Model):
     """MsImageDis: the same patch discriminator on an image pyramid; returns one map per scale."""
 

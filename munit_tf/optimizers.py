@@ -113,6 +113,11 @@ class Adam(keras.optimizers.Optimizer):
         return config
 
 
+def unwrapped(optimizer):
+    """The optimiser inside a ``LossScaleOptimizer`` (mixed_float16), or the optimiser itself."""
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
 def learning_rate(config: OptimizerConfig):
     if config.lr_policy == "constant":
         return config.lr

@@ -15,6 +15,8 @@ import json
 import math
 import os
 import shutil
+import warnings
+import zipfile
 
 import keras
 import numpy as np
@@ -24,6 +26,7 @@ from munit_tf import visualize
 from munit_tf.config import MUNITConfig
 from munit_tf.data import dataset as data_lib
 from munit_tf.model import MUNIT
+from munit_tf.optimizers import unwrapped
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
@@ -55,11 +58,6 @@ def _is_chief(strategy) -> bool:
 BIAS_CORRECTION_STEP = "_bias_correction_step"  # the optimisers' own Adam step, in checkpoint keys
 
 
-def _unwrapped(optimizer):
-    """The Adam inside a ``LossScaleOptimizer`` (mixed_float16), or the optimiser itself."""
-    return getattr(optimizer, "inner_optimizer", optimizer)
-
-
 class Checkpointer:
     """One ``tf.train.Checkpoint`` holding every network and optimiser: resume cannot forget a piece.
 
@@ -87,12 +85,12 @@ class Checkpointer:
         if path:
             status = self.checkpoint.restore(path)
             own_steps = [optimizer for optimizer in (self.model.gen_optimizer, self.model.dis_optimizer)
-                         if hasattr(_unwrapped(optimizer), "bias_correction_step")]
+                         if hasattr(unwrapped(optimizer), "bias_correction_step")]
             if own_steps and not any(BIAS_CORRECTION_STEP in name for name, _ in tf.train.list_variables(path)):
                 # Written before the optimisers had their own step: Keras' Adam used the iteration.
                 status.assert_nontrivial_match().expect_partial()
                 for optimizer in own_steps:
-                    _unwrapped(optimizer).bias_correction_step.assign(optimizer.iterations)
+                    unwrapped(optimizer).bias_correction_step.assign(optimizer.iterations)
             else:
                 status.assert_existing_objects_matched()
         return int(self.model.step.numpy())
@@ -293,10 +291,14 @@ def train(config: MUNITConfig, data, output: str, resume: bool = False, overwrit
     return result
 
 
-def load_model(output_or_checkpoint: str, config: MUNITConfig | None = None) -> MUNIT:
-    """A model restored from a run folder (its config.yaml and latest checkpoint) or a checkpoint path."""
+def load_model(output_or_checkpoint: str, config: MUNITConfig | None = None,
+               strategy: tf.distribute.Strategy | None = None) -> MUNIT:
+    """A model restored from a run folder (its config.yaml and latest checkpoint), a checkpoint
+    path, or a ``.keras`` file (``model.save``), compiled, with both optimisers' state."""
     from munit_tf.config import load_config
 
+    if output_or_checkpoint.endswith(".keras"):
+        return load_keras_file(output_or_checkpoint, config, strategy)
     if tf.io.gfile.isdir(output_or_checkpoint):
         run = output_or_checkpoint
         checkpoint = tf.train.latest_checkpoint(os.path.join(run, "checkpoints"))
@@ -307,6 +309,35 @@ def load_model(output_or_checkpoint: str, config: MUNITConfig | None = None) -> 
         raise FileNotFoundError(f"no checkpoint found in {output_or_checkpoint}")
     if config is None:
         config = load_config(os.path.join(run, "config.yaml"))
-    model = build_model(config)
+    model = build_model(config, strategy)
     Checkpointer(model, os.path.dirname(checkpoint)).restore(checkpoint)
+    return model
+
+
+def load_keras_file(path: str, config: MUNITConfig | None = None,
+                    strategy: tf.distribute.Strategy | None = None) -> MUNIT:
+    """``keras.models.load_model`` of a ``.keras`` file holding a MUNIT, inside ``strategy``'s scope;
+    anything else (a missing file, another model, a config that differs from ``config``) is a
+    one-line error."""
+    if not tf.io.gfile.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    with (strategy or tf.distribute.get_strategy()).scope(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model = keras.models.load_model(path, safe_mode=True)
+        except zipfile.BadZipFile:
+            raise ValueError(f"{path} is not a .keras file (not a zip archive)") from None
+        except ValueError as error:
+            if "could not be loaded" not in str(error):
+                raise
+            example = str(error).split("List of objects")[0].strip()  # Keras lists every layer after this
+            raise ValueError(f"{path}: the saved weights do not fit the model its config describes ({example})") \
+                from None
+    skipped = [str(w.message) for w in caught if "Skipping variable loading" in str(w.message)]
+    if skipped:  # Keras only warns when a saved optimiser's state does not fit: nothing may be lost
+        raise ValueError(f"{path}: saved state does not fit this munit-tf's model: {skipped[0]}")
+    if not isinstance(model, MUNIT):
+        raise ValueError(f"{path} holds a {type(model).__name__}, not a MUNIT model")
+    if config is not None and config.to_dict() != model.config.to_dict():
+        raise ValueError(f"{path} was saved with another configuration than the one given; load it without one")
     return model
