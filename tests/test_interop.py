@@ -1,6 +1,7 @@
 """Reference checkpoints: real .pt files written by torch (both formats), read back bit for bit without
 torch, and the converted generators checked against an independent NumPy oracle of the reference."""
 
+import fcntl
 import os
 import pickle
 import shutil
@@ -27,15 +28,19 @@ PYTHON311 = shutil.which("python3.11") or os.path.expanduser("~/.pyenv/versions/
 @pytest.fixture(scope="session")
 def torch_python():
     """A throw-away Python 3.11 environment with the machine's CPU build of PyTorch 2.13 (no network needed
-    for torch itself: pip finds the wheel in /opt/wheels). Built once into build/torch-venv."""
+    for torch itself: pip finds the wheel in /opt/wheels). Built once into build/torch-venv, under a
+    file lock: the pytest-xdist workers would otherwise build it at the same time, into each other."""
     python = os.path.join(TORCH_VENV, "bin", "python")
-    probe = subprocess.run([python, "-c", "import torch, numpy"], capture_output=True) if os.path.exists(python) \
-        else None
-    if probe is None or probe.returncode:
-        assert os.path.exists(PYTHON311), "Python 3.11 is needed for the PyTorch 2.13 wheel on this machine"
-        subprocess.run([PYTHON311, "-m", "venv", "--clear", TORCH_VENV], check=True)
-        subprocess.run([python, "-m", "pip", "install", "--quiet", "torch==2.13.0", "numpy<2.3"], check=True,
-                       timeout=1200)
+    os.makedirs(os.path.dirname(TORCH_VENV), exist_ok=True)
+    with open(TORCH_VENV + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        probe = subprocess.run([python, "-c", "import torch, numpy"], capture_output=True) \
+            if os.path.exists(python) else None
+        if probe is None or probe.returncode:
+            assert os.path.exists(PYTHON311), "Python 3.11 is needed for the PyTorch 2.13 wheel on this machine"
+            subprocess.run([PYTHON311, "-m", "venv", "--clear", TORCH_VENV], check=True)
+            subprocess.run([python, "-m", "pip", "install", "--quiet", "torch==2.13.0", "numpy<2.3"], check=True,
+                           timeout=1200)
     return python
 
 
