@@ -38,17 +38,14 @@ def forward_flops(function, *specs) -> float:
 
 
 def reference_iteration_flops(model, size: int, batch: int) -> dict:
-    """The same count for the reference's order of operations (``layers.FAST_FORMS`` off: the
+    """The same count for the reference's order of operations (``fast_conv``'s reference form: the
     decoder's upsampling blocks as upsample + 5x5 conv, its last conv as a plain 7x7 conv). This
     is the analytic cost of a MUNIT iteration, the yardstick for "% of peak";
     ``iteration_flops`` is the work we execute."""
-    from munit_tf import layers
+    from munit_tf import fast_conv
 
-    layers.FAST_FORMS = False
-    try:
+    with fast_conv.form("reference"):
         return iteration_flops(model, size, batch)
-    finally:
-        layers.FAST_FORMS = True
 
 
 def iteration_flops(model, size: int, batch: int) -> dict:

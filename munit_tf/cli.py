@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import pickle
 import sys
 import tempfile
 import time
 import warnings
 
-# OSError covers missing files, permissions, read-only or full disks; TensorFlow's file system
-# raises its own classes for the same things (checked by name: importing TF here costs seconds).
-USER_ERRORS = (ValueError, OSError, pickle.UnpicklingError)
-TF_IO_ERRORS = {"NotFoundError", "PermissionDeniedError", "AlreadyExistsError", "ResourceExhaustedError"}
+from munit_tf.data.images import DEFAULT_MAX_PIXELS
+from munit_tf.errors import InvalidInput, MissingInput, Unwritable, UserError
+
+# The project's own mistakes-in-what-you-gave (munit_tf.errors) and what the machine says about
+# files: OSError covers missing files, permissions, read-only or full disks; TensorFlow's file
+# system raises its own classes for the same things (checked by name: importing TF costs seconds).
+TF_IO_ERRORS = {"NotFoundError", "PermissionDeniedError", "AlreadyExistsError", "ResourceExhaustedError",
+                "DataLossError"}  # the last: a damaged TFRecord or checkpoint file
 
 
 def _is_user_error(error: BaseException) -> bool:
-    return isinstance(error, USER_ERRORS) or (
+    return isinstance(error, (UserError, OSError)) or (
         type(error).__module__.startswith("tensorflow") and type(error).__name__ in TF_IO_ERRORS)
 
 
@@ -37,7 +40,7 @@ def check_writable(path: str, flag: str = "--output") -> None:
         with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as error:
-        raise PermissionError(f"{flag} {path}: cannot write there ({error.strerror or error})") from None
+        raise Unwritable(f"{flag} {path}: cannot write there ({error.strerror or error})") from None
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser, default: str) -> None:
@@ -51,11 +54,9 @@ def _add_config_arguments(parser: argparse.ArgumentParser, default: str) -> None
 def _config(args):
     from munit_tf.config import load_config
 
-    overrides = list(args.overrides)
-    if getattr(args, "steps", None):
-        overrides.append(f"train.max_iter={args.steps}")
-    if getattr(args, "strategy", None):
-        overrides.append(f"train.strategy={args.strategy}")
+    from munit_tf.config import run_overrides
+
+    overrides = list(args.overrides) + run_overrides(getattr(args, "steps", None), getattr(args, "strategy", None))
     return load_config(args.config, overrides)
 
 
@@ -81,7 +82,7 @@ def cmd_train(args) -> int:
         data = prepare.ensure_synthetic(os.path.join(args.output, "data"), config.data.new_size,
                                         args.synthetic_count, config.train.seed)
     elif not os.path.isdir(data):
-        raise FileNotFoundError(f"--data {data}: no such folder (prepared TFRecords, or 'synthetic')")
+        raise MissingInput(f"--data {data}: no such folder (prepared TFRecords, or 'synthetic')")
     started = time.time()
     result = training.train(config, data, args.output, resume=args.resume, overwrite=args.overwrite)
     _print_result(result, started)
@@ -99,23 +100,19 @@ def cmd_prepare(args) -> int:
                 if getattr(args, f"{split}_{domain}")}
     for value, name in ((args.resize, "--resize"), (args.shards, "--shards"), (args.max_pixels, "--max-pixels")):
         if value is not None and value < 1:
-            raise ValueError(f"{name} must be >= 1; got {value}")
+            raise InvalidInput(f"{name} must be >= 1; got {value}")
     if explicit and args.source:
-        raise ValueError("give either --source or --train-a/--train-b/--test-a/--test-b, not both")
+        raise InvalidInput("give either --source or --train-a/--train-b/--test-a/--test-b, not both")
     if explicit:
         if ("train", "a") not in explicit or ("train", "b") not in explicit:
-            raise ValueError("--train-a and --train-b are both required")
+            raise InvalidInput("--train-a and --train-b are both required")
         items, source = prepare.explicit_items(explicit), "folders"
     elif not args.source:
-        raise ValueError("--source is required (a folder with trainA/ trainB/, 'synthetic' or 'tfds:NAME')")
-    elif args.source == "synthetic":
-        options.min_size = min(options.min_size, options.synthetic_size)
-        items, source = prepare.synthetic_items(args.synthetic_count, args.seed), "synthetic"
-    elif args.source.startswith(prepare.TFDS_PREFIX):
-        items = prepare.tfds_items(args.source[len(prepare.TFDS_PREFIX):], args.tfds_data_dir)
-        source = args.source
+        raise InvalidInput("--source is required (a folder with trainA/ trainB/, 'synthetic' or 'tfds:NAME')")
     else:
-        items, source = prepare.folder_items(args.source), os.path.abspath(args.source)
+        items, source = prepare.source_items(args.source, args.synthetic_count, args.seed, args.tfds_data_dir)
+        if args.source == "synthetic":
+            options.min_size = min(options.min_size, options.synthetic_size)
     prepare.prepare(items, options, args.beam_args, source=source)
     return 0
 
@@ -126,8 +123,8 @@ def cmd_export(args) -> int:
 
     version = os.path.basename(os.path.normpath(args.output))
     if not version.isdigit():
-        raise ValueError(f"--output {args.output}: the last folder must be a version number "
-                         "(TF Serving loads MODEL_BASE/<version>/), e.g. serving/munit/1")
+        raise InvalidInput(f"--output {args.output}: the last folder must be a version number "
+                           "(TF Serving loads MODEL_BASE/<version>/), e.g. serving/munit/1")
     path = export.export(load_model(args.checkpoint), args.output, args.default_direction, args.overwrite,
                          args.max_pixels, log=print)
     print(f"exported SavedModel to {path}")
@@ -138,9 +135,10 @@ def cmd_export(args) -> int:
 def cmd_translate(args) -> int:
     from munit_tf.translate import translate_files
 
-    result = translate_files(args.model, args.input, args.output, args.direction, args.num_styles, args.seed,
-                             args.reference, args.synchronized, args.interpolate, args.grid, args.batch_size,
-                             args.overwrite)
+    result = translate_files(args.model, args.input, args.output, direction=args.direction,
+                             num_styles=args.num_styles, seed=args.seed, reference=args.reference,
+                             synchronized=args.synchronized, interpolate=args.interpolate, grid=args.grid,
+                             batch_size=args.batch_size, overwrite=args.overwrite)
     return 0 if result["written"] else 1
 
 
@@ -149,10 +147,10 @@ def cmd_evaluate(args) -> int:
 
     for value, name in ((args.num_inputs, "--num-inputs"), (args.references, "--references")):
         if value < 1:
-            raise ValueError(f"{name} must be >= 1; got {value}")
+            raise InvalidInput(f"{name} must be >= 1; got {value}")
     for path in (args.classifier_a, args.classifier_b):
         if path and not os.path.isfile(path):
-            raise FileNotFoundError(f"classifier {path}: no such file")
+            raise MissingInput(f"classifier {path}: no such file")
     options = EvalOptions(num_inputs=args.num_inputs, num_styles=args.num_styles, seeds=tuple(args.seeds),
                           references=args.references, inception_weights=args.inception_weights,
                           vgg_weights=args.vgg_weights, classifier_a=args.classifier_a,
@@ -163,30 +161,39 @@ def cmd_evaluate(args) -> int:
 
 def cmd_pipeline(args) -> int:
     """The TFX pipeline: run it here, compile it for Kubeflow, or submit a compiled one."""
+    return {"run": _pipeline_run, "compile": _pipeline_compile, "submit": _pipeline_submit}[args.pipeline_command](args)
+
+
+def _pipeline_overrides(args) -> dict:
+    return {"munit_config": args.config, "munit_overrides": args.overrides,
+            **({"train_steps": args.steps} if args.steps else {})}
+
+
+def _pipeline_submit(args) -> int:
+    from pipeline.kubeflow_runner import submit
+
+    if not os.path.isfile(args.package):
+        raise MissingInput(f"--package {args.package}: no such file (compile it first)")
+    run = submit(args.package, args.endpoint, args.pipeline_root, args.experiment, args.run_name, args.namespace)
+    print(f"submitted run {run.run_id} to {args.endpoint}")
+    return 0
+
+
+def _pipeline_compile(args) -> int:
+    from pipeline import configs
+    from pipeline.kubeflow_runner import compile_pipeline
+
+    config = configs.PipelineConfig(pipeline_root=args.pipeline_root, data_root=args.data,
+                                    serving_dir=args.serving_dir, image=args.image, **_pipeline_overrides(args))
+    print(f"compiled {compile_pipeline(config, args.output)}")
+    return 0
+
+
+def _pipeline_run(args) -> int:
     import json
 
-    if args.pipeline_command == "submit":
-        from pipeline.kubeflow_runner import submit
-
-        if not os.path.isfile(args.package):
-            raise FileNotFoundError(f"--package {args.package}: no such file (compile it first)")
-        run = submit(args.package, args.endpoint, args.pipeline_root, args.experiment, args.run_name, args.namespace)
-        print(f"submitted run {run.run_id} to {args.endpoint}")
-        return 0
-    from pipeline import configs
-
-    overrides = {"munit_config": args.config, "munit_overrides": args.overrides}
-    if args.steps:
-        overrides["train_steps"] = args.steps
-    if args.pipeline_command == "compile":
-        from pipeline.kubeflow_runner import compile_pipeline
-
-        config = configs.PipelineConfig(pipeline_root=args.pipeline_root, data_root=args.data,
-                                        serving_dir=args.serving_dir, image=args.image, **overrides)
-        print(f"compiled {compile_pipeline(config, args.output)}")
-        return 0
     from munit_tf.data import prepare
-    from pipeline import local_runner
+    from pipeline import configs, local_runner
 
     data = args.data
     if data is None:
@@ -195,8 +202,8 @@ def cmd_pipeline(args) -> int:
         size = load_config(args.config, args.overrides).data.new_size
         data = prepare.ensure_synthetic(os.path.join(args.home, "data"), size, args.synthetic_count)
     elif not os.path.isdir(data):
-        raise FileNotFoundError(f"--data {data}: no such folder (run `munit-tf prepare` first)")
-    config = configs.PipelineConfig(home=args.home, data_root=os.path.abspath(data), **overrides)
+        raise MissingInput(f"--data {data}: no such folder (run `munit-tf prepare` first)")
+    config = configs.PipelineConfig(home=args.home, data_root=os.path.abspath(data), **_pipeline_overrides(args))
     local_runner.run(config)
     result = local_runner.summary(config)
     print(json.dumps(result, indent=2))
@@ -215,7 +222,7 @@ def cmd_import_reference(args) -> int:
 
     for path in (args.gen, args.dis):
         if path and not os.path.isfile(path):
-            raise FileNotFoundError(f"{path}: no such file")
+            raise MissingInput(f"{path}: no such file")
     result = interop.import_reference(args.gen, _config(args), args.output, args.dis, args.export, args.overwrite)
     print(f"checkpoint: {result['checkpoint']} (step {result['step']})")
     if result.get("saved_model"):
@@ -229,11 +236,7 @@ def cmd_demo(args) -> int:
     return cmd_train(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="munit-tf", description="MUNIT image-to-image translation (Keras 3 / TFX)")
-    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_train_command(commands) -> None:
     train = commands.add_parser("train", help="train a model", description="Train MUNIT on prepared TFRecords.")
     _add_config_arguments(train, "edges2shoes")
     train.add_argument("--data", required=True,
@@ -248,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--synthetic-count", type=int, default=2000, help="images per domain for --data synthetic")
     train.set_defaults(func=cmd_train)
 
+
+def _add_prepare_command(commands) -> None:
     prep = commands.add_parser(
         "prepare", help="validate two image collections into sharded TFRecords (Apache Beam)",
         description="Validate images and write DIR/{train,test}/{a,b}-*.tfrecord.gz, manifest.json and "
@@ -264,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("--shards", type=int, default=4, help="files per split and domain (default 4)")
     prep.add_argument("--min-size", type=int, default=256, help="reject images whose shorter side is smaller "
                                                                 "(default 256, the crop size)")
-    prep.add_argument("--max-pixels", type=int, default=50_000_000, help="reject larger images (decompression bombs)")
+    prep.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                      help="reject larger images (decompression bombs)")
     prep.add_argument("--overwrite", action="store_true", help="replace what --output holds")
     prep.add_argument("--synthetic-count", type=int, default=1000, help="synthetic images per domain in train")
     prep.add_argument("--synthetic-size", type=int, default=64)
@@ -272,19 +278,24 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("--tfds-data-dir", help="TFDS data folder (default: TFDS' own)")
     prep.set_defaults(func=cmd_prepare, accepts_beam_args=True)
 
+
+def _add_export_command(commands) -> None:
     exp = commands.add_parser("export", help="write the translator as a SavedModel for TF Serving",
                               description="Export both generators with every serving signature.")
     exp.add_argument("--checkpoint", required=True, help="a training run folder, a checkpoint path or a .keras file")
     exp.add_argument("--output", required=True, help="MODEL_BASE/VERSION, e.g. serving/munit/1")
     exp.add_argument("--default-direction", choices=("a2b", "b2a"), default="a2b",
                      help="direction of serving_default (default a2b)")
-    exp.add_argument("--max-pixels", type=int, default=50_000_000, help="refuse larger images in requests")
+    exp.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images in requests")
     exp.add_argument("--overwrite", action="store_true")
     exp.set_defaults(func=cmd_export)
 
+
+def _add_translate_command(commands) -> None:
     tra = commands.add_parser("translate", help="translate image files",
                               description="Translate a file or a folder with a SavedModel or a checkpoint.")
-    tra.add_argument("--model", required=True, help="an exported SavedModel folder, a run folder, a checkpoint or a .keras file")
+    tra.add_argument("--model", required=True,
+                     help="an exported SavedModel folder, a run folder, a checkpoint or a .keras file")
     tra.add_argument("--input", required=True, help="an image file or a folder (searched recursively)")
     tra.add_argument("--output", required=True)
     tra.add_argument("--direction", choices=("a2b", "b2a"), default="a2b")
@@ -299,9 +310,12 @@ def build_parser() -> argparse.ArgumentParser:
     tra.add_argument("--overwrite", action="store_true", help="write into a non-empty --output")
     tra.set_defaults(func=cmd_translate)
 
+
+def _add_evaluate_command(commands) -> None:
     ev = commands.add_parser("evaluate", help="metrics.json and report.html for a model on prepared test data",
                              description="Evaluate content preservation, diversity and style on the test split.")
-    ev.add_argument("--model", required=True, help="an exported SavedModel folder, a run folder, a checkpoint or a .keras file")
+    ev.add_argument("--model", required=True,
+                    help="an exported SavedModel folder, a run folder, a checkpoint or a .keras file")
     ev.add_argument("--data", required=True, help="a prepared data folder (its test split is used)")
     ev.add_argument("--output", required=True)
     ev.add_argument("--num-inputs", type=int, default=32, help="test images per domain (default 32)")
@@ -316,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--overwrite", action="store_true")
     ev.set_defaults(func=cmd_evaluate)
 
+
+def _add_pipeline_command(commands) -> None:
     pipe = commands.add_parser("pipeline", help="the TFX pipeline: run locally, compile for Kubeflow, submit")
     pipe_commands = pipe.add_subparsers(dest="pipeline_command", required=True, metavar="ACTION")
     run = pipe_commands.add_parser("run", help="run the whole pipeline here (LocalDagRunner, SQLite metadata)")
@@ -341,6 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--namespace")
     pipe.set_defaults(func=cmd_pipeline)
 
+
+def _add_import_reference_command(commands) -> None:
     imp = commands.add_parser("import-reference", help="load NVlabs/MUNIT gen_*.pt / dis_*.pt checkpoints",
                               description="Convert the reference's PyTorch checkpoints (zip or legacy format, or .npz) "
                                           "into a munit-tf run folder, without torch and without running pickled code.")
@@ -352,12 +370,28 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--overwrite", action="store_true")
     imp.set_defaults(func=cmd_import_reference)
 
+
+def _add_demo_command(commands) -> None:
     demo = commands.add_parser("demo", help="train the synthetic preset for a few minutes and write a sample grid")
     demo.add_argument("--output", default="runs/demo")
     demo.add_argument("--steps", type=int, help="training steps (default: the synthetic preset's max_iter)")
     demo.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE")
     demo.add_argument("--synthetic-count", type=int, default=2000)
     demo.set_defaults(func=cmd_demo, strategy=None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="munit-tf", description="MUNIT image-to-image translation (Keras 3 / TFX)")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_train_command(commands)
+    _add_prepare_command(commands)
+    _add_export_command(commands)
+    _add_translate_command(commands)
+    _add_evaluate_command(commands)
+    _add_pipeline_command(commands)
+    _add_import_reference_command(commands)
+    _add_demo_command(commands)
     return parser
 
 
@@ -381,14 +415,19 @@ def main(argv=None) -> int:
     except Exception as error:
         from munit_tf.training import TrainingDiverged
 
-        if args.debug or not (_is_user_error(error) or isinstance(error, TrainingDiverged)):
+        if args.debug:
             raise
         if isinstance(error, TrainingDiverged):  # NaN/Inf: a clear line, not a traceback
             print(f"munit-tf {args.command}: {error}", file=sys.stderr)
             return 3
-        message = getattr(error, "message", None) or str(error)  # TF errors keep the text in .message
-        print(f"munit-tf {args.command}: error: {' '.join(message.split())}", file=sys.stderr)
-        return 2
+        message = " ".join((getattr(error, "message", None) or str(error)).split())  # TF keeps it in .message
+        if _is_user_error(error):
+            print(f"munit-tf {args.command}: error: {message}", file=sys.stderr)
+            return 2
+        print(f"munit-tf {args.command}: internal error ({type(error).__name__}: {message[:500]}). This is not "
+              "a mistake in what you gave but a failure inside munit-tf or a library it uses; rerun with --debug "
+              "for the traceback and report it", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@ from typing import Any, Mapping
 
 import yaml
 
+from munit_tf.errors import UserError
 
-class ConfigError(ValueError):
+
+class ConfigError(UserError, ValueError):
     """A configuration value is unknown, of the wrong type or out of range."""
 
 
@@ -305,6 +307,11 @@ def from_dict(data: Mapping[str, Any]) -> MUNITConfig:
     config = MUNITConfig()
     _merge(config, data)
     return config.validate()
+
+
+def run_overrides(steps: int | None = None, strategy: str | None = None) -> list[str]:
+    """The ``field=value`` overrides of a run's ``--steps`` and ``--strategy`` (None: keep)."""
+    return ([f"train.max_iter={steps}"] if steps else []) + ([f"train.strategy={strategy}"] if strategy else [])
 
 
 def load_config(name_or_path: str | MUNITConfig = "edges2shoes", overrides: list[str] | None = None) -> MUNITConfig:

@@ -19,11 +19,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from munit_tf import feature_networks, metrics, report
+from munit_tf import feature_networks, metrics, report, styles
 from munit_tf.data import dataset as data_lib
 from munit_tf.data import schema
 from munit_tf.data.synthetic import outline_width
-from munit_tf.model import MUNIT
+from munit_tf.errors import InvalidInput, OutputExists
+from munit_tf.pixels import to_uint8
 from munit_tf.translate import TranslatorClient
 
 
@@ -46,10 +47,6 @@ def _unit(images) -> np.ndarray:
     return (np.asarray(images, np.float32) + 1.0) / 2.0
 
 
-def _uint8(images) -> np.ndarray:
-    return np.clip(np.round(_unit(images) * 255), 0, 255).astype(np.uint8)
-
-
 def load_domain(client: TranslatorClient, data, domain: str, limit: int) -> dict:
     """Test images of a domain as the translator prepares them, square-cropped, with masks if known.
 
@@ -69,7 +66,7 @@ def load_domain(client: TranslatorClient, data, domain: str, limit: int) -> dict
             if mask.shape == (int(parsed["height"]), int(parsed["width"])) == image.shape[:2]:
                 masks.append(mask[top:top + side, left:left + side])
     if not images:
-        raise ValueError(f"{data}: no test images of domain {domain}")
+        raise InvalidInput(f"{data}: no test images of domain {domain}")
     return {"images": np.stack(images), "masks": np.stack(masks) if len(masks) == len(images) else None,
             "ids": ids}
 
@@ -100,9 +97,9 @@ def evaluate(model, data, output: str, options: EvalOptions | None = None,
     ``data``: a prepared folder or a list of files/patterns holding both domains."""
     options = options or EvalOptions()
     if options.num_styles < 2:
-        raise ValueError("num_styles must be >= 2 (diversity compares styles)")
+        raise InvalidInput("num_styles must be >= 2 (diversity compares styles)")
     if os.path.exists(os.path.join(output, "metrics.json")) and not overwrite:
-        raise FileExistsError(f"{output} already holds an evaluation; pass --overwrite to replace it")
+        raise OutputExists(f"{output} already holds an evaluation; pass --overwrite to replace it")
     client = TranslatorClient(model)
     domains = {d: load_domain(client, data, d, options.num_inputs) for d in "ab"}
     directions = {"a2b": (domains["a"], domains["b"]), "b2a": (domains["b"], domains["a"])}
@@ -138,7 +135,7 @@ def evaluate(model, data, output: str, options: EvalOptions | None = None,
     for seed in options.seeds:
         rng = np.random.default_rng(seed)
         for direction, (source, target) in directions.items():
-            codes = rng.standard_normal((len(source["images"]), options.num_styles, client.style_dim)).astype("float32")
+            codes = styles.sample((len(source["images"]), options.num_styles, client.style_dim), rng)
             outputs = translate_styles(client, direction, source["images"], codes, progress)
             if seed == options.seeds[0]:
                 outputs_seed0[direction] = outputs
@@ -218,7 +215,7 @@ def _example_guided(client, domains, options, outputs_seed0, skipped):
     blank = np.ones_like(sources[0])
     rows = [np.concatenate([blank] + list(references), axis=1)]
     rows += [np.concatenate([sources[i]] + list(matrix[i]), axis=1) for i in range(n)]
-    figure = ("Example-guided translation (A->B)", _uint8(np.concatenate(rows, axis=0)),
+    figure = ("Example-guided translation (A->B)", to_uint8(np.concatenate(rows, axis=0)),
               "top row: reference B images; left column: source A images; each cell: the source's content "
               "with the reference's style")
     guided = {}
@@ -242,15 +239,15 @@ def _grids(client, domains, options, outputs_seed0):
     for direction, source in (("a2b", domains["a"]), ("b2a", domains["b"])):
         n = min(options.display, len(source["images"]))
         rows = [np.concatenate([source["images"][i]] + list(outputs_seed0[direction][i]), axis=1) for i in range(n)]
-        figures.append((f"Translations {direction}", _uint8(np.concatenate(rows, axis=0)),
+        figures.append((f"Translations {direction}", to_uint8(np.concatenate(rows, axis=0)),
                         f"each row: an input, then {options.num_styles} translations with random styles "
                         f"(seed {options.seeds[0]})"))
-        start, end = np.random.default_rng(options.seeds[0]).standard_normal((2, client.style_dim)).astype("float32")
-        codes = MUNIT.interpolate_styles(start, end, options.interpolation_steps)
+        start, end = styles.sample((2, client.style_dim), options.seeds[0])
+        codes = styles.interpolate(start, end, options.interpolation_steps)
         strip_inputs = source["images"][:min(4, n)]
         strips = translate_styles(client, direction, strip_inputs, np.repeat(codes[None], len(strip_inputs), 0))
         rows = [np.concatenate([image] + list(strip), axis=1) for image, strip in zip(strip_inputs, strips)]
-        figures.append((f"Style interpolation {direction}", _uint8(np.concatenate(rows, axis=0)),
+        figures.append((f"Style interpolation {direction}", to_uint8(np.concatenate(rows, axis=0)),
                         f"each row: an input, then {options.interpolation_steps} translations along a straight line "
                         "between two random styles"))
     return figures

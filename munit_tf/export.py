@@ -30,11 +30,14 @@ import time
 import keras
 import tensorflow as tf
 
-from munit_tf import atomic
+from munit_tf import atomic, fast_conv
 from munit_tf.data import dataset as data_lib
-from munit_tf.model import DIRECTIONS, MUNIT
+from munit_tf.data import images
+from munit_tf.errors import InvalidInput, OutputExists
+from munit_tf.model import DIRECTIONS, MUNIT, generators
+from munit_tf.pixels import from_uint8_tensor, to_uint8_tensor
 
-DEFAULT_MAX_PIXELS = 50_000_000
+DEFAULT_MAX_PIXELS = images.DEFAULT_MAX_PIXELS
 
 
 def _assert(condition, message: str):
@@ -100,7 +103,7 @@ def load_image(image_bytes, channels: int, new_size: int, multiple: int):
     crop = size // multiple * multiple
     image = tf.image.crop_to_bounding_box(image, (size[0] - crop[0]) // 2, (size[1] - crop[1]) // 2,
                                           crop[0], crop[1])
-    return image / 127.5 - 1.0
+    return from_uint8_tensor(image)
 
 
 class Translator(tf.Module):
@@ -123,7 +126,7 @@ class Translator(tf.Module):
 
     # --- building blocks ------------------------------------------------------------------
     def _generators(self, direction):
-        return (self.gen_a, self.gen_b) if direction == "a2b" else (self.gen_b, self.gen_a)
+        return generators(self, direction)
 
     def _check_size(self, images):
         shape = tf.shape(images)
@@ -155,8 +158,7 @@ class Translator(tf.Module):
 
     @staticmethod
     def _to_png(images):
-        pixels = tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0, 255), tf.uint8)
-        return tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.string)
+        return tf.map_fn(tf.io.encode_png, to_uint8_tensor(images), fn_output_signature=tf.string)
 
     # --- signatures -----------------------------------------------------------------------
     def _make_functions(self) -> dict:
@@ -220,8 +222,8 @@ class Translator(tf.Module):
         @tf.function(input_signature=[tf.TensorSpec([None, None, None, channels], tf.uint8, name="images"),
                                       tf.TensorSpec([None], tf.int64, name="seed")])
         def translate_uint8(images, seed):
-            out = float_function(tf.cast(images, tf.float32) / 127.5 - 1.0, seed)["images"]
-            return {"images": tf.cast(tf.clip_by_value(tf.round((out + 1.0) * 127.5), 0, 255), tf.uint8)}
+            out = float_function(from_uint8_tensor(images), seed)["images"]
+            return {"images": to_uint8_tensor(out)}
 
         return translate_uint8
 
@@ -263,12 +265,14 @@ class Translator(tf.Module):
         return encode_style, encode_content
 
     def signatures(self, default_direction: str = "a2b", progress=None) -> dict:
-        """Every signature traced; ``progress`` (a ``keras.utils.Progbar``) advances after each."""
+        """Every signature traced, its convolutions in ``fast_conv``'s serving form; ``progress``
+        (a ``keras.utils.Progbar``) advances after each."""
         signatures = {}
-        for name, fn in self.functions.items():
-            signatures[name] = fn.get_concrete_function()
-            if progress is not None:
-                progress.add(1)
+        with fast_conv.form("serving"):
+            for name, fn in self.functions.items():
+                signatures[name] = fn.get_concrete_function()
+                if progress is not None:
+                    progress.add(1)
         signatures["serving_default"] = signatures[f"translate_bytes_{default_direction}"]
         return signatures
 
@@ -282,10 +286,10 @@ def export(model: MUNIT, output: str, default_direction: str = "a2b", overwrite:
     (e.g. ``print``), progress is shown: a bar over the traced signatures, then the save.
     """
     if default_direction not in DIRECTIONS:
-        raise ValueError(f"default direction must be a2b or b2a; got {default_direction!r}")
+        raise InvalidInput(f"default direction must be a2b or b2a; got {default_direction!r}")
     if tf.io.gfile.exists(output):
         if not overwrite:
-            raise FileExistsError(f"{output} already exists; pass --overwrite to replace it")
+            raise OutputExists(f"{output} already exists; pass --overwrite to replace it")
     staging = atomic.staging_dir(output)  # also removes what killed exports left behind
     translator = Translator(model, max_pixels)
     started = time.time()
@@ -298,9 +302,10 @@ def export(model: MUNIT, output: str, default_direction: str = "a2b", overwrite:
         if log is not None:
             log(f"writing the SavedModel ({time.time() - started:.0f} s so far)")
         # Serving needs no gradients: saving those of the training-time memory forms
-        # (layers.conv_keeping_input) would only make every export slower.
-        tf.saved_model.save(translator, staging, signatures=signatures,
-                            options=tf.saved_model.SaveOptions(experimental_custom_gradients=False))
+        # (fast_conv.conv_keeping_input) would only make every export slower.
+        with fast_conv.form("serving"):
+            tf.saved_model.save(translator, staging, signatures=signatures,
+                                options=tf.saved_model.SaveOptions(experimental_custom_gradients=False))
         atomic.publish(staging, output)  # an existing version is renamed aside, never half deleted
     finally:
         if os.path.exists(staging):

@@ -11,20 +11,27 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from munit_tf.errors import UserError
+
 INCEPTION_SIZE = 299
 VGG_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
 
 
-class UnavailableWeights(RuntimeError):
+class UnavailableWeights(UserError, RuntimeError):
     """The weights could not be loaded (no download possible, missing or wrong file)."""
 
 
-def _load(builder, weights: str, what: str, **kwargs) -> keras.Model:
+def _load(builder, weights: str, what: str, hint: str = "", **kwargs) -> keras.Model:
     try:
         return builder(weights=None if weights == "random" else weights, **kwargs)
-    except Exception as error:
+    except Exception as error:  # download failure, missing or incompatible file
         raise UnavailableWeights(f"{what} weights {weights!r} could not be loaded ({type(error).__name__}: "
-                                 f"{str(error).splitlines()[0][:200]})") from None
+                                 f"{str(error).splitlines()[0][:200]}){hint}") from None
+
+
+def vgg16(weights: str = "imagenet", hint: str = "") -> keras.Model:
+    """Keras' VGG16 without its classifier, for any image size; ``hint`` ends the error message."""
+    return _load(keras.applications.VGG16, weights, "VGG16", hint, include_top=False, input_shape=(None, None, 3))
 
 
 class InceptionFeatures:
@@ -51,7 +58,7 @@ class VGGFeatures:
 
     def __init__(self, weights: str = "imagenet"):
         self.weights = weights
-        vgg = _load(keras.applications.VGG16, weights, "VGG16", include_top=False, input_shape=(None, None, 3))
+        vgg = vgg16(weights)
         self.model = keras.Model(vgg.input, [vgg.get_layer(name).output for name in VGG_LAYERS])
 
     def __call__(self, images: np.ndarray) -> list[np.ndarray]:

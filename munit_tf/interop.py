@@ -22,6 +22,8 @@ import zipfile
 
 import numpy as np
 
+from munit_tf.errors import InvalidInput, MissingInput, UserError
+
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _STORAGE_DTYPES = {
     "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
@@ -30,7 +32,7 @@ _STORAGE_DTYPES = {
 }
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
+class UnsafeCheckpointError(UserError, pickle.UnpicklingError):
     """The file asks to run or import something a state dict never needs."""
 
 
@@ -108,7 +110,7 @@ def _load_zip(path: str):
         names = archive.namelist()
         pickles = [n for n in names if n.endswith("data.pkl")]
         if not pickles:
-            raise ValueError(f"{path}: a zip file without data.pkl is not a PyTorch checkpoint")
+            raise InvalidInput(f"{path}: a zip file without data.pkl is not a PyTorch checkpoint")
         prefix = pickles[0][: -len("data.pkl")]
 
         def persistent_load(pid):
@@ -129,7 +131,7 @@ def _load_legacy(path: str):
         if kind != "storage" or not isinstance(storage_type, _StorageType):
             raise UnsafeCheckpointError(f"unexpected persistent id {pid!r}")
         if pid[5] is not None:
-            raise ValueError("storage views are not supported in reference checkpoints")
+            raise InvalidInput("storage views are not supported in reference checkpoints")
         return storages.setdefault(key, _Storage(storage_type.dtype))
 
     def no_storage(pid):
@@ -137,7 +139,7 @@ def _load_legacy(path: str):
 
     with open(path, "rb") as handle:
         if _RestrictedUnpickler(handle, no_storage).load() != LEGACY_MAGIC:
-            raise ValueError(f"{path}: not a PyTorch checkpoint (no legacy magic number, not a zip archive)")
+            raise InvalidInput(f"{path}: not a PyTorch checkpoint (no legacy magic number, not a zip archive)")
         _RestrictedUnpickler(handle, no_storage).load()  # protocol version
         _RestrictedUnpickler(handle, no_storage).load()  # sys_info
         result = _RestrictedUnpickler(handle, persistent_load).load()
@@ -147,14 +149,14 @@ def _load_legacy(path: str):
             count = int(np.frombuffer(handle.read(8), "<i8")[0])
             storage.data = np.frombuffer(handle.read(count * storage.dtype.itemsize), storage.dtype)
             if len(storage.data) != count:
-                raise ValueError(f"{path}: truncated (storage {key} is short)")
+                raise InvalidInput(f"{path}: truncated (storage {key} is short)")
     return result
 
 
 def load_checkpoint(path: str) -> dict:
     """``{'a': {key: array}, 'b': {key: array}}`` from a ``.pt`` (zip or legacy) or ``.npz`` file."""
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path}: no such file")
+        raise MissingInput(f"{path}: no such file")
     if path.endswith(".npz"):
         with np.load(path, allow_pickle=False) as archive:
             out = {}
@@ -167,11 +169,11 @@ def load_checkpoint(path: str) -> dict:
     except (UnsafeCheckpointError, ValueError):
         raise
     except Exception as error:  # EOF, bad opcodes: a damaged file
-        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({type(error).__name__}: {error})") from None
+        raise InvalidInput(f"{path}: not a readable PyTorch checkpoint ({type(error).__name__}: {error})") from None
     loaded = _materialize(loaded)
     if not isinstance(loaded, dict) or not {"a", "b"} <= set(loaded):
-        raise ValueError(f"{path}: expected {{'a': state_dict, 'b': state_dict}}, got keys "
-                         f"{sorted(loaded) if isinstance(loaded, dict) else type(loaded).__name__}")
+        raise InvalidInput(f"{path}: expected {{'a': state_dict, 'b': state_dict}}, got keys "
+                           f"{sorted(loaded) if isinstance(loaded, dict) else type(loaded).__name__}")
     return {"a": loaded["a"], "b": loaded["b"]}
 
 
@@ -247,7 +249,7 @@ def assign(entries: list[tuple], state_dict: dict, what: str) -> None:
         lines = [f"the {what} state dict does not match this config:"]
         lines += [f"  missing: {k}" for k in missing] + [f"  unexpected: {k}" for k in extra]
         lines += [f"  wrong shape: {w}" for w in wrong]
-        raise ValueError("\n".join(lines))
+        raise InvalidInput("\n".join(lines))
     for key, (variable, kind) in expected.items():
         variable.assign(_to_ours(given[key], kind).astype(np.float32))
 

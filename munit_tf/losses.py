@@ -10,6 +10,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from munit_tf import feature_networks
 from munit_tf.layers import EPSILON
 
 
@@ -88,13 +89,8 @@ class PerceptualLoss(keras.layers.Layer):
 
 def build_vgg_features(weights: str = "imagenet") -> keras.Model:
     """VGG16 blocks 1-3 with their pools, block 4 convs without pool4, block 5 convs to relu5_3."""
-    source = None if weights == "random" else weights
-    try:
-        vgg = keras.applications.VGG16(include_top=False, weights=source, input_shape=(None, None, 3))
-    except Exception as error:  # download failure, missing or incompatible file
-        raise RuntimeError(
-            f"could not load VGG16 weights from {weights!r} for the perceptual loss ({error}). "
-            "Set loss.vgg_weights to a local VGG16 notop weights file, or loss.vgg_w to 0.") from None
+    vgg = feature_networks.vgg16(weights, hint=" for the perceptual loss. Set loss.vgg_weights to a local VGG16 "
+                                 "notop weights file, or loss.vgg_w to 0.")
     x = inputs = keras.Input((None, None, 3))
     for layer in vgg.layers[1:]:
         if layer.name == "block4_pool":

@@ -33,6 +33,7 @@ import numpy as np
 from scipy import linalg, ndimage
 
 from munit_tf.data.synthetic import BACKGROUND
+from munit_tf.errors import InvalidInput
 
 FOREGROUND_THRESHOLD = 0.15
 
@@ -90,7 +91,7 @@ def pairwise_diversity(translations: np.ndarray, region: np.ndarray | None = Non
     """Mean |x_i - x_j| over pairs of translations (K, H, W, 3) of one input, inside ``region``."""
     k = len(translations)
     if k < 2:
-        raise ValueError("diversity needs at least two translations per input")
+        raise InvalidInput("diversity needs at least two translations per input")
     region = np.ones(translations.shape[1:3], bool) if region is None else np.asarray(region, bool)
     if not region.any():
         region = np.ones_like(region)
@@ -152,7 +153,7 @@ def kid(features1: np.ndarray, features2: np.ndarray, subset_size: int = 1000, s
     features1, features2 = np.asarray(features1, np.float64), np.asarray(features2, np.float64)
     size = min(subset_size, len(features1), len(features2))
     if size < 2:
-        raise ValueError("KID needs at least two feature vectors per set")
+        raise InvalidInput("KID needs at least two feature vectors per set")
     rng = np.random.default_rng(seed)
     values = [_polynomial_mmd(features1[rng.choice(len(features1), size, replace=False)],
                               features2[rng.choice(len(features2), size, replace=False)]) for _ in range(subsets)]

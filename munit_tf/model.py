@@ -16,13 +16,23 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from munit_tf import losses
+from munit_tf import losses, precision, styles, updates
 from munit_tf.config import MUNITConfig, from_dict
+from munit_tf.errors import InvalidInput
 from munit_tf.networks import Discriminator, Generator
 from munit_tf.optimizers import make_optimizer, unwrapped
 
 DIRECTIONS = ("a2b", "b2a")
 SAVE_FORMAT = 1  # of the .keras file's MUNIT config; a newer one is refused with a clear message
+
+
+def generators(holder, direction: str):
+    """(source generator, target generator) of ``holder.gen_a`` / ``gen_b`` for ``a2b`` / ``b2a``."""
+    if direction == "a2b":
+        return holder.gen_a, holder.gen_b
+    if direction == "b2a":
+        return holder.gen_b, holder.gen_a
+    raise InvalidInput(f"direction must be 'a2b' or 'b2a'; got {direction!r}")
 
 
 def min_image_size(config: MUNITConfig) -> int:
@@ -32,25 +42,25 @@ def min_image_size(config: MUNITConfig) -> int:
     return -(-size // step) * step
 
 
-def _in_one_batch(network, *pairs):
+def _two_calls_as_one(network, *pairs):
     """``network(*firsts), network(*seconds)`` computed as one call on the two batches stacked.
 
     Every MUNIT layer works per sample (instance, layer and adaptive norms included), so the
     result is the same as two calls; one call on twice the batch keeps the CPU's convolution
-    kernels busier (a 3x3, 256-channel conv runs about 25% faster at batch 2 than at batch 1).
+    kernels busier (measured in ``benchmarks/PROFILE.md``).
 
     Keep every differentiated input to at most two uses: the stack's gradient comes back as
     slices of one buffer, and TensorFlow's CPU ``AddN`` moves whichever input's buffer it can
     reuse to the front, which depends on which other op has finished. A sum of two is the same
     in any order; a sum of three is not, and training would then differ from run to run.
     """
-    return _halves(network(*(ops.concatenate(pair, axis=0) for pair in pairs)))
+    return _split_in_two(network(*(ops.concatenate(pair, axis=0) for pair in pairs)))
 
 
-def _halves(outputs):
+def _split_in_two(outputs):
     """(first halves, second halves) along the batch axis of a tensor or of a list of tensors."""
     if isinstance(outputs, (list, tuple)):  # the discriminator: one output per scale
-        firsts, seconds = zip(*(_halves(output) for output in outputs))
+        firsts, seconds = zip(*(_split_in_two(output) for output in outputs))
         return list(firsts), list(seconds)
     size = tf.shape(outputs)[0] // 2
     return outputs[:size], outputs[size:]
@@ -74,15 +84,11 @@ class MUNIT(keras.Model):
         elif isinstance(config, dict):
             config = from_dict(config)
         self.config = config
-        previous = keras.config.dtype_policy()
-        keras.config.set_dtype_policy(config.train.precision)
-        try:
+        with precision.building_in(config.train.precision):
             self.gen_a = Generator(config.data.input_dim_a, config.gen, name="gen_a")
             self.gen_b = Generator(config.data.input_dim_b, config.gen, name="gen_b")
             self.dis_a = Discriminator(config.dis, name="dis_a")
             self.dis_b = Discriminator(config.dis, name="dis_b")
-        finally:
-            keras.config.set_dtype_policy(previous)
         self.perceptual = losses.PerceptualLoss(config.loss.vgg_weights) if config.loss.vgg_w > 0 else None
         self._build_networks()
         # Updates left out by train.on_nonfinite = "skip" (generator, discriminator); checkpointed.
@@ -121,11 +127,11 @@ class MUNIT(keras.Model):
         if jit_compile is None:
             jit_compile = self.config.train.jit_compile
         super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
-        self.gen_optimizer = gen_optimizer or make_optimizer(self.config.optim, "gen_optimizer")
-        self.dis_optimizer = dis_optimizer or make_optimizer(self.config.optim, "dis_optimizer")
-        if self.config.train.precision == "mixed_float16":
-            self.gen_optimizer = keras.optimizers.LossScaleOptimizer(self.gen_optimizer, name="gen_loss_scale")
-            self.dis_optimizer = keras.optimizers.LossScaleOptimizer(self.dis_optimizer, name="dis_loss_scale")
+        dtype = self.config.train.precision
+        self.gen_optimizer = precision.for_precision(
+            gen_optimizer or make_optimizer(self.config.optim, "gen_optimizer"), dtype, "gen_loss_scale")
+        self.dis_optimizer = precision.for_precision(
+            dis_optimizer or make_optimizer(self.config.optim, "dis_optimizer"), dtype, "dis_loss_scale")
         self.gen_optimizer.build(self.generator_variables)
         self.dis_optimizer.build(self.discriminator_variables)
 
@@ -169,8 +175,8 @@ class MUNIT(keras.Model):
         x_ab, x_ba = tf.stop_gradient(x_ab), tf.stop_gradient(x_ba)
         variables = self.discriminator_variables
         with tf.GradientTape() as tape:
-            loss_dis_a = losses.dis_loss(*_in_one_batch(self.dis_a, (x_a, x_ba)), cfg.dis.gan_type)
-            loss_dis_b = losses.dis_loss(*_in_one_batch(self.dis_b, (x_b, x_ab)), cfg.dis.gan_type)
+            loss_dis_a = losses.dis_loss(*_two_calls_as_one(self.dis_a, (x_a, x_ba)), cfg.dis.gan_type)
+            loss_dis_b = losses.dis_loss(*_two_calls_as_one(self.dis_b, (x_b, x_ab)), cfg.dis.gan_type)
             loss_dis_total = cfg.loss.gan_w * (loss_dis_a + loss_dis_b)
             objective = self._objective(self.dis_optimizer, loss_dis_total, variables)
         self._update(self.dis_optimizer, tape, objective, variables)
@@ -186,10 +192,10 @@ class MUNIT(keras.Model):
             c_a, s_a_prime = self.gen_a.encode(x_a)
             c_b, s_b_prime = self.gen_b.encode(x_b)
             # Both decoders take one stack of the contents, so c_a has two uses (this stack and its
-            # recon_c target), not three: see _in_one_batch.
+            # recon_c target), not three: see _two_calls_as_one.
             contents = ops.concatenate([c_a, c_b], axis=0)
-            x_a_recon, x_ba = _halves(self.gen_a.decode(contents, ops.concatenate([s_a_prime, s_a], axis=0)))
-            x_ab, x_b_recon = _halves(self.gen_b.decode(contents, ops.concatenate([s_b, s_b_prime], axis=0)))
+            x_a_recon, x_ba = _split_in_two(self.gen_a.decode(contents, ops.concatenate([s_a_prime, s_a], axis=0)))
+            x_ab, x_b_recon = _split_in_two(self.gen_b.decode(contents, ops.concatenate([s_b, s_b_prime], axis=0)))
             c_b_recon, s_a_recon = self.gen_a.encode(x_ba)
             c_a_recon, s_b_recon = self.gen_b.encode(x_ab)
             if cfg.train.reuse_translations:  # D learns from these translations, then G is judged by the new D
@@ -224,41 +230,14 @@ class MUNIT(keras.Model):
         return out
 
     def _objective(self, optimizer, loss, variables):
-        """What is differentiated: loss + coupled weight decay, per replica, loss-scaled (float16)."""
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        penalty = losses.l2_penalty(variables, self.config.optim.weight_decay)
-        return optimizer.scale_loss((loss + penalty) / replicas)
+        return updates.objective(optimizer, loss, variables, self.config.optim.weight_decay)
 
     def _update(self, optimizer, tape, objective, variables):
-        gradients = tape.gradient(objective, variables)
-        if self.config.train.on_nonfinite != "skip":
-            optimizer.apply_gradients(zip(gradients, variables))
-            return
-        # Skip the whole update (Adam moments and step included) unless every gradient of every
-        # replica is finite: the replicas vote, so all of them take the same branch.
-        nonfinite = tf.add_n([tf.reduce_sum(tf.cast(~tf.math.is_finite(g), tf.float32)) for g in gradients])
-        context = tf.distribute.get_replica_context()
-
-        def apply():
-            optimizer.apply_gradients(zip(gradients, variables))
-
-        if tf.__internal__.distribute.strategy_supports_no_merge_call():
-            if tf.distribute.get_strategy().num_replicas_in_sync > 1:
-                nonfinite = context.all_reduce(tf.distribute.ReduceOp.SUM, nonfinite)
-            finite = tf.equal(nonfinite, 0.0)
-            tf.cond(finite, apply, lambda: None)
-        else:
-            # apply_gradients calls merge_call, which a cond in replica context cannot hold; so the
-            # vote and the cond happen in cross-replica context, over the replicas' own counts (a
-            # collective issued here beside the gradients' could pair up with theirs out of order).
-            def in_cross_replica(distribution, nonfinite):
-                finite = tf.equal(tf.add_n(distribution.experimental_local_results(nonfinite)), 0.0)
-                tf.cond(finite, lambda: distribution.extended.call_for_each_replica(apply), lambda: None)
-                return finite
-
-            finite = context.merge_call(in_cross_replica, args=(nonfinite,))
-        index = 0 if optimizer is self.gen_optimizer else 1
-        self.skipped_updates.assign_add(tf.one_hot(index, 2, dtype=tf.int64) * tf.cast(~finite, tf.int64))
+        """Apply the update (see ``updates.apply``); count it if ``on_nonfinite = "skip"`` left it out."""
+        applied = updates.apply(optimizer, tape, objective, variables, self.config.train.on_nonfinite == "skip")
+        if applied is not None:
+            index = 0 if optimizer is self.gen_optimizer else 1
+            self.skipped_updates.assign_add(tf.one_hot(index, 2, dtype=tf.int64) * tf.cast(~applied, tf.int64))
 
     def train_step(self, data):
         x_a, x_b = data
@@ -273,16 +252,11 @@ class MUNIT(keras.Model):
     # Inference
     # ----------------------------------------------------------------------------------------
     def _generators(self, direction: str):
-        """(source generator, target generator) for ``a2b`` / ``b2a``."""
-        if direction == "a2b":
-            return self.gen_a, self.gen_b
-        if direction == "b2a":
-            return self.gen_b, self.gen_a
-        raise ValueError(f"direction must be 'a2b' or 'b2a'; got {direction!r}")
+        return generators(self, direction)
 
     def _generator(self, domain: str):
         if domain not in ("a", "b"):
-            raise ValueError(f"domain must be 'a' or 'b'; got {domain!r}")
+            raise InvalidInput(f"domain must be 'a' or 'b'; got {domain!r}")
         return self.gen_a if domain == "a" else self.gen_b
 
     def encode(self, images, domain: str):
@@ -295,23 +269,9 @@ class MUNIT(keras.Model):
 
     def sample_styles(self, n: int, seed: int | None = None):
         """``n`` style codes from the prior N(0, I), reproducible with ``seed``."""
-        rng = np.random.default_rng(seed)
-        return rng.standard_normal((n, self.config.gen.style_dim)).astype("float32")
+        return styles.sample((n, self.config.gen.style_dim), seed)
 
-    @staticmethod
-    def interpolate_styles(start, end, steps: int, method: str = "linear"):
-        """``steps`` codes from ``start`` to ``end`` (both ends included); ``slerp`` for spherical."""
-        start, end = np.asarray(start, "float32"), np.asarray(end, "float32")
-        t = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]
-        if method == "linear":
-            return (1 - t) * start + t * end
-        if method != "slerp":
-            raise ValueError(f"method must be 'linear' or 'slerp'; got {method!r}")
-        cos = np.dot(start, end) / max(np.linalg.norm(start) * np.linalg.norm(end), 1e-12)
-        omega = np.arccos(np.clip(cos, -1.0, 1.0))
-        if omega < 1e-6:
-            return (1 - t) * start + t * end
-        return (np.sin((1 - t) * omega) * start + np.sin(t * omega) * end) / np.sin(omega)
+    interpolate_styles = staticmethod(styles.interpolate)
 
     def translate(self, images, direction: str = "a2b", style=None, seed: int | None = None):
         """Translate ``images`` (B, H, W, C in [-1, 1]) keeping their content.
@@ -328,7 +288,7 @@ class MUNIT(keras.Model):
         if style is None or isinstance(style, (int, np.integer)):
             count = 1 if style is None else int(style)
             if count < 1:
-                raise ValueError(f"the number of styles must be >= 1; got {count}")
+                raise InvalidInput(f"the number of styles must be >= 1; got {count}")
             codes = self.sample_styles(batch * count, seed).reshape(batch, count, -1)
             outputs = [target.decode(content, codes[:, k]) for k in range(count)]
             return outputs[0] if style is None else ops.stack(outputs, axis=1)
@@ -336,12 +296,12 @@ class MUNIT(keras.Model):
         if len(style.shape) == 4:
             style = target.encode_style(style)
         elif len(style.shape) != 2 or style.shape[-1] != self.config.gen.style_dim:
-            raise ValueError(f"style must be None, an int, codes of shape (B, {self.config.gen.style_dim}) or "
-                             f"reference images (B, H, W, C); got shape {tuple(style.shape)}")
+            raise InvalidInput(f"style must be None, an int, codes of shape (B, {self.config.gen.style_dim}) or "
+                               f"reference images (B, H, W, C); got shape {tuple(style.shape)}")
         if style.shape[0] == 1 and batch > 1:
             style = ops.repeat(style, batch, axis=0)
         if style.shape[0] != batch:
-            raise ValueError(f"{style.shape[0]} styles given for {batch} images (give 1 or {batch})")
+            raise InvalidInput(f"{style.shape[0]} styles given for {batch} images (give 1 or {batch})")
         return target.decode(content, style)
 
     def call(self, inputs, training=False):
@@ -361,8 +321,8 @@ class MUNIT(keras.Model):
     def from_config(cls, config):
         written = config.get("save_format", 1)
         if not isinstance(written, int) or written > SAVE_FORMAT:
-            raise ValueError(f"this MUNIT was saved by a newer munit-tf (save format {written}; this version reads "
-                             f"formats up to {SAVE_FORMAT}): upgrade munit-tf to load it")
+            raise InvalidInput(f"this MUNIT was saved by a newer munit-tf (save format {written}; this version reads "
+                               f"formats up to {SAVE_FORMAT}): upgrade munit-tf to load it")
         return cls(config["config"], name=config.get("name", "munit"))
 
     def get_compile_config(self):

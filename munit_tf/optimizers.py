@@ -22,6 +22,7 @@ import keras
 from keras import ops
 
 from munit_tf.config import OptimizerConfig
+from munit_tf.errors import InvalidInput
 
 EPSILON_PLACEMENTS = ("pytorch", "keras")
 
@@ -62,7 +63,7 @@ class Adam(keras.optimizers.Optimizer):
     def __init__(self, learning_rate=1e-4, beta_1=0.5, beta_2=0.999, epsilon=1e-8,
                  epsilon_placement="pytorch", name="adam", **kwargs):
         if epsilon_placement not in EPSILON_PLACEMENTS:
-            raise ValueError(f"epsilon_placement must be one of {EPSILON_PLACEMENTS}; got {epsilon_placement!r}")
+            raise InvalidInput(f"epsilon_placement must be one of {EPSILON_PLACEMENTS}; got {epsilon_placement!r}")
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.epsilon_placement = epsilon_placement

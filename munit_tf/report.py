@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 
 import numpy as np
 from PIL import Image
+
+from munit_tf.pixels import png_bytes
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1200px; }
@@ -32,9 +33,7 @@ def png_data_uri(image: np.ndarray, scale: int = 1) -> str:
     picture = Image.fromarray(image)
     if scale > 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return "data:image/png;base64," + base64.b64encode(png_bytes(np.asarray(picture))).decode()
 
 
 def _figure(title: str, image: np.ndarray, caption: str, scale: int) -> str:

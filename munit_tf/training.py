@@ -22,9 +22,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from munit_tf import visualize
+from munit_tf import styles, visualize
 from munit_tf.config import MUNITConfig
 from munit_tf.data import dataset as data_lib
+from munit_tf.errors import InvalidInput, MissingInput, OutputExists, UserError
 from munit_tf.model import MUNIT
 from munit_tf.optimizers import unwrapped
 
@@ -199,8 +200,8 @@ class SampleGrid(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         rng = np.random.default_rng(self.seed)  # fixed display styles, as the reference's s_a/s_b
         style_dim = self.model.config.gen.style_dim
-        self.s_a = rng.standard_normal((len(self.x_a), style_dim)).astype("float32")
-        self.s_b = rng.standard_normal((len(self.x_b), style_dim)).astype("float32")
+        self.s_a = styles.sample((len(self.x_a), style_dim), rng)
+        self.s_b = styles.sample((len(self.x_b), style_dim), rng)
 
     def write(self, step: int) -> list[str]:
         rows = visualize.sample_rows(self.model, self.x_a, self.x_b, self.s_a, self.s_b, seed=step)
@@ -223,7 +224,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.write(int(self.model.step.numpy()))
 
 
-class OutputExistsError(FileExistsError):
+class OutputExistsError(OutputExists):
     pass
 
 
@@ -306,7 +307,7 @@ def load_model(output_or_checkpoint: str, config: MUNITConfig | None = None,
         checkpoint = output_or_checkpoint
         run = os.path.dirname(os.path.dirname(checkpoint))
     if checkpoint is None:
-        raise FileNotFoundError(f"no checkpoint found in {output_or_checkpoint}")
+        raise MissingInput(f"no checkpoint found in {output_or_checkpoint}")
     if config is None:
         config = load_config(os.path.join(run, "config.yaml"))
     model = build_model(config, strategy)
@@ -320,24 +321,26 @@ def load_keras_file(path: str, config: MUNITConfig | None = None,
     anything else (a missing file, another model, a config that differs from ``config``) is a
     one-line error."""
     if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(f"{path}: no such file")
+        raise MissingInput(f"{path}: no such file")
     with (strategy or tf.distribute.get_strategy()).scope(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             model = keras.models.load_model(path, safe_mode=True)
+        except UserError:  # our own: a newer save format, an unknown config field
+            raise
         except zipfile.BadZipFile:
-            raise ValueError(f"{path} is not a .keras file (not a zip archive)") from None
-        except ValueError as error:
-            if "could not be loaded" not in str(error):
-                raise
-            example = str(error).split("List of objects")[0].strip()  # Keras lists every layer after this
-            raise ValueError(f"{path}: the saved weights do not fit the model its config describes ({example})") \
-                from None
+            raise InvalidInput(f"{path} is not a .keras file (not a zip archive)") from None
+        except (ValueError, TypeError, KeyError) as error:
+            text = str(error).split("List of objects")[0].strip()  # Keras lists every layer after this
+            if "could not be loaded" in text:
+                raise InvalidInput(f"{path}: the saved weights do not fit the model its config describes "
+                                   f"({text})") from None
+            raise InvalidInput(f"{path}: not a MUNIT .keras file this munit-tf can read ({text[:300]})") from None
     skipped = [str(w.message) for w in caught if "Skipping variable loading" in str(w.message)]
     if skipped:  # Keras only warns when a saved optimiser's state does not fit: nothing may be lost
-        raise ValueError(f"{path}: saved state does not fit this munit-tf's model: {skipped[0]}")
+        raise InvalidInput(f"{path}: saved state does not fit this munit-tf's model: {skipped[0]}")
     if not isinstance(model, MUNIT):
-        raise ValueError(f"{path} holds a {type(model).__name__}, not a MUNIT model")
+        raise InvalidInput(f"{path} holds a {type(model).__name__}, not a MUNIT model")
     if config is not None and config.to_dict() != model.config.to_dict():
-        raise ValueError(f"{path} was saved with another configuration than the one given; load it without one")
+        raise InvalidInput(f"{path} was saved with another configuration than the one given; load it without one")
     return model

@@ -16,9 +16,12 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from munit_tf import styles
 from munit_tf.data import images as image_checks
+from munit_tf.errors import InvalidInput, MissingInput, OutputExists, Unwritable
 from munit_tf.export import load_image
 from munit_tf.model import DIRECTIONS, MUNIT
+from munit_tf.pixels import to_uint8
 
 SEED_STRIDE = 1_000_003  # per-input seeds when styles are not synchronized
 
@@ -49,16 +52,6 @@ class TranslatorClient:
         return load_image(tf.constant(data), 3, self.new_size, self.multiple).numpy()
 
 
-def _png(image: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _uint8(images) -> np.ndarray:
-    return np.clip(np.round((np.asarray(images) + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
 def _strip(images: list[np.ndarray]) -> np.ndarray:
     height = max(i.shape[0] for i in images)
     padded = [np.pad(i, ((0, height - i.shape[0]), (0, 0), (0, 0)), constant_values=255) for i in images]
@@ -69,10 +62,10 @@ def list_inputs(path: str) -> list[str]:
     if os.path.isfile(path):
         return [path]
     if not os.path.isdir(path):
-        raise FileNotFoundError(f"--input {path}: no such file or folder")
+        raise MissingInput(f"--input {path}: no such file or folder")
     found = sorted(os.path.join(d, n) for d, _, names in os.walk(path) for n in names if image_checks.is_image_path(n))
     if not found:
-        raise ValueError(f"--input {path}: no images ({', '.join(image_checks.EXTENSIONS)})")
+        raise InvalidInput(f"--input {path}: no images ({', '.join(image_checks.EXTENSIONS)})")
     return found
 
 
@@ -82,7 +75,7 @@ def _output_name(path: str, root: str) -> str:
     return os.path.splitext(relative)[0] + ".png"
 
 
-def translate_files(model: str, input_path: str, output: str, direction: str = "a2b", num_styles: int = 10,
+def translate_files(model: str, input_path: str, output: str, *, direction: str = "a2b", num_styles: int = 10,
                     seed: int = 0, reference: str | None = None, synchronized: bool = False,
                     interpolate: int = 0, grid: bool = False, batch_size: int = 8, overwrite: bool = False,
                     log=print) -> dict:
@@ -92,16 +85,16 @@ def translate_files(model: str, input_path: str, output: str, direction: str = "
     ``OUTPUT/NAME.png`` with ``reference``, ``OUTPUT/interpolation/NAME.png`` with ``interpolate``.
     """
     if direction not in DIRECTIONS:
-        raise ValueError(f"--direction must be a2b or b2a; got {direction!r}")
+        raise InvalidInput(f"--direction must be a2b or b2a; got {direction!r}")
     if not 1 <= num_styles <= 64:
-        raise ValueError(f"--num-styles must be between 1 and 64; got {num_styles}")
+        raise InvalidInput(f"--num-styles must be between 1 and 64; got {num_styles}")
     if interpolate and interpolate < 2:
-        raise ValueError(f"--interpolate needs at least 2 steps; got {interpolate}")
+        raise InvalidInput(f"--interpolate needs at least 2 steps; got {interpolate}")
     if reference and not os.path.isfile(reference):
-        raise FileNotFoundError(f"--reference {reference}: no such file")
+        raise MissingInput(f"--reference {reference}: no such file")
     files = list_inputs(input_path)
     if os.path.isdir(output) and os.listdir(output) and not overwrite:
-        raise FileExistsError(f"--output {output} is not empty; pass --overwrite to write into it")
+        raise OutputExists(f"--output {output} is not empty; pass --overwrite to write into it")
     client = TranslatorClient(model)
     written, failed = [], {}
 
@@ -110,7 +103,7 @@ def translate_files(model: str, input_path: str, output: str, direction: str = "
     def save(image: np.ndarray, *parts: str) -> None:
         target = os.path.join(output, *parts)
         if os.path.commonpath([os.path.realpath(target), root]) != root:  # e.g. a symlink planted in --output
-            raise PermissionError(f"refusing to write {target}: it resolves outside --output {output}")
+            raise Unwritable(f"refusing to write {target}: it resolves outside --output {output}")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         Image.fromarray(image).save(target)
         written.append(target)
@@ -121,8 +114,8 @@ def translate_files(model: str, input_path: str, output: str, direction: str = "
             reference_image = client.prepare(handle.read())[None]
     codes = None
     if interpolate:
-        start, end = np.random.default_rng(seed).standard_normal((2, client.style_dim)).astype("float32")
-        codes = MUNIT.interpolate_styles(start, end, interpolate)
+        start, end = styles.sample((2, client.style_dim), seed)
+        codes = styles.interpolate(start, end, interpolate)
 
     def random_styles(numbered: list[tuple[int, str]]) -> None:
         """K random styles per image through the bytes signature, a batch per call.
@@ -157,7 +150,7 @@ def translate_files(model: str, input_path: str, output: str, direction: str = "
             decoded = [np.asarray(Image.open(io.BytesIO(b)).convert("RGB")) for b in row]
             name = _output_name(path, input_path)
             if grid:
-                save(_strip([_uint8(client.prepare(data))] + decoded), name)
+                save(_strip([to_uint8(client.prepare(data))] + decoded), name)
             else:
                 for j, translated in enumerate(decoded):
                     save(translated, f"style_{j:02d}", name)
@@ -171,11 +164,11 @@ def translate_files(model: str, input_path: str, output: str, direction: str = "
             if reference_image is not None:
                 out = client.signatures[f"translate_with_reference_{direction}"](
                     images=image[None], reference_images=reference_image)["images"]
-                save(_uint8(out[0]), name)
+                save(to_uint8(out[0]), name)
             else:
                 out = client.signatures[f"translate_with_style_{direction}"](
                     images=np.repeat(image[None], len(codes), 0), styles=codes)["images"]
-                save(_strip([_uint8(image)] + list(_uint8(out))), "interpolation", name)
+                save(_strip([to_uint8(image)] + list(to_uint8(out))), "interpolation", name)
         except (tf.errors.InvalidArgumentError, OSError) as error:
             failed[path] = getattr(error, "message", str(error)).strip().splitlines()[-1]
 

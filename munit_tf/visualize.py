@@ -6,18 +6,15 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-
-def to_uint8(images) -> np.ndarray:
-    """[-1, 1] float images -> uint8 (no min-max stretch, so colours stay comparable across steps)."""
-    images = np.asarray(images, dtype=np.float32)
-    return np.round(np.clip((images + 1.0) * 127.5, 0, 255)).astype(np.uint8)
+from munit_tf.model import generators
+from munit_tf.pixels import to_uint8
 
 
 def sample_rows(model, x_a, x_b, fixed_s_a, fixed_s_b, seed: int = 0) -> dict:
     """``trainer.sample()``: {"a2b": [x_a, recon, fixed-style, random-style], "b2a": [...]}."""
     rows = {}
-    for direction, x, gen_src, gen_tgt, fixed in (("a2b", x_a, model.gen_a, model.gen_b, fixed_s_b),
-                                                 ("b2a", x_b, model.gen_b, model.gen_a, fixed_s_a)):
+    for direction, x, fixed in (("a2b", x_a, fixed_s_b), ("b2a", x_b, fixed_s_a)):
+        gen_src, gen_tgt = generators(model, direction)
         content, style = gen_src.encode(x)
         random_styles = model.sample_styles(len(x), seed)
         rows[direction] = [x, gen_src.decode(content, style), gen_tgt.decode(content, fixed[:len(x)]),

@@ -121,12 +121,9 @@ def PrepareExamples(
     (a folder with trainA/ trainB/ testA/ testB/, ``synthetic`` or ``tfds:NAME``), its output laid out
     as ExampleGen's (``Split-train/``, ``Split-eval/``) so every downstream component reads it as is;
     ``rejected.jsonl`` and ``manifest.json`` are kept beside the splits."""
+    items, _ = prepare.source_items(source, synthetic_count)
     if source == "synthetic":
-        items, min_size = prepare.synthetic_items(synthetic_count, 0), min(min_size, synthetic_size)
-    elif source.startswith(prepare.TFDS_PREFIX):
-        items = prepare.tfds_items(source[len(prepare.TFDS_PREFIX):])
-    else:
-        items = prepare.folder_items(source)
+        min_size = min(min_size, synthetic_size)
     staging = os.path.join(examples.uri, "prepared")
     prepare.prepare(items, prepare.PrepareOptions(output=staging, resize=resize or None, shards=shards,
                                                   min_size=min_size, synthetic_size=synthetic_size),

@@ -1,7 +1,9 @@
 """Kubeflow Pipelines: compile to a KFP v2 pipeline YAML, and submit it with the kfp client.
 
     python -m pipeline.kubeflow_runner --output build/munit_pipeline.yaml --pipeline-root gs://bucket/root \\
-        --image REGISTRY/munit-tf-pipeline:TAG --data-root gs://bucket/prepared --serving-dir gs://bucket/serving
+        --image REGISTRY/munit-tf-pipeline:TAG --data gs://bucket/prepared --serving-dir gs://bucket/serving
+
+(the same flags as ``munit-tf pipeline compile``, which it runs)
 
 The TFX CLI's kubeflow engine is broken in TFX 1.16 (it imports the removed KFP v1 runner), so
 compile here and submit with ``munit-tf pipeline submit`` (kfp ``Client``) or the ``kfp`` CLI.
@@ -9,7 +11,6 @@ compile here and submit with ``munit-tf pipeline submit`` (kfp ``Client``) or th
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -54,21 +55,12 @@ def submit(package: str, endpoint: str, pipeline_root: str, experiment: str = "m
                                                    experiment_name=experiment, pipeline_root=pipeline_root)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="Compile the munit-tf pipeline for Kubeflow Pipelines v2.")
-    parser.add_argument("--output", default="build/munit_pipeline.yaml")
-    parser.add_argument("--pipeline-root", required=True, help="gs://..., s3://... or minio://... artifact root")
-    parser.add_argument("--data-root", required=True, help="prepared TFRecords the pods can read")
-    parser.add_argument("--serving-dir", required=True, help="the Pusher's destination (TF Serving's model base)")
-    parser.add_argument("--image", default=configs.PipelineConfig.image)
-    parser.add_argument("--munit-config", default="synthetic")
-    parser.add_argument("--train-steps", type=int, default=configs.PipelineConfig.train_steps)
-    args = parser.parse_args(argv)
-    config = configs.PipelineConfig(pipeline_root=args.pipeline_root, data_root=args.data_root,
-                                    serving_dir=args.serving_dir, image=args.image, munit_config=args.munit_config,
-                                    train_steps=args.train_steps)
-    print(compile_pipeline(config, args.output))
+def main(argv=None) -> int:
+    """The same command and flags as ``munit-tf pipeline compile``."""
+    from munit_tf import cli
+
+    return cli.main(["pipeline", "compile", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

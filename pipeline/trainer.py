@@ -7,16 +7,12 @@
 from __future__ import annotations
 
 from munit_tf import export, training
-from munit_tf.config import load_config
+from munit_tf.config import load_config, run_overrides
 
 
 def run_fn(fn_args) -> None:
     custom = fn_args.custom_config or {}
-    overrides = list(custom.get("overrides", []))
-    if fn_args.train_steps:
-        overrides.append(f"train.max_iter={fn_args.train_steps}")
-    if custom.get("strategy"):
-        overrides.append(f"train.strategy={custom['strategy']}")
+    overrides = list(custom.get("overrides", [])) + run_overrides(fn_args.train_steps, custom.get("strategy"))
     config = load_config(custom.get("munit_config", "synthetic"), overrides)
     # Checkpoints, TensorBoard logs and sample grids go to the ModelRun artifact.
     training.train(config, list(fn_args.train_files), fn_args.model_run_dir, overwrite=True, verbose=2)

@@ -1,4 +1,5 @@
-"""The command line: the demo end to end, and one readable line with exit code 2 for user mistakes."""
+"""The command line: the demo end to end, one readable line with exit code 2 for user mistakes, and
+internal failures that say they are one (exit code 1)."""
 
 import os
 import subprocess
@@ -81,6 +82,35 @@ def test_diverged_training_is_one_line_and_exit_code_3(tmp_path, synthetic_data,
     assert cli.main(["train", "--config", "tiny", "--data", synthetic_data, "--output", str(tmp_path)]) == 3
     err = capsys.readouterr().err.strip()
     assert err == "munit-tf train: loss_gen_total became NaN at step 7; training stopped."
+
+
+def test_an_internal_failure_says_it_is_one_with_exit_code_1(tmp_path, synthetic_data, capsys, monkeypatch):
+    """A ValueError from deep inside a library is not the user's mistake: it is not dressed as one."""
+    from munit_tf import training
+
+    def fail_inside(*args, **kwargs):
+        raise ValueError("Invalid reduction dimension 0 for input with 0 dimensions")
+
+    monkeypatch.setattr(training, "train", fail_inside)
+    args = ["train", "--config", "tiny", "--data", synthetic_data, "--output", str(tmp_path)]
+    assert cli.main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("munit-tf train: internal error (ValueError: Invalid reduction dimension 0")
+    assert "--debug" in err and len(err.splitlines()) == 1 and "error: " not in err.split("(")[0]
+    with pytest.raises(ValueError, match="Invalid reduction"):
+        cli.main(["--debug"] + args)
+
+
+def test_user_errors_are_the_projects_own_and_still_the_builtin_kinds():
+    from munit_tf import errors
+    from munit_tf.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError) as caught:
+        load_config("tiny", ["gen.nope=1"])
+    assert isinstance(caught.value, errors.UserError) and isinstance(caught.value, ValueError)
+    assert issubclass(errors.MissingInput, FileNotFoundError) and issubclass(errors.OutputExists, FileExistsError)
+    assert cli._is_user_error(errors.InvalidInput("x")) and not cli._is_user_error(ValueError("x"))
+    assert cli._is_user_error(PermissionError("disk")) and not cli._is_user_error(KeyError("x"))
 
 
 COMMANDS = {  # every command that writes, with {out} where its output goes

@@ -17,6 +17,8 @@ import tensorflow as tf
 
 from munit_tf.config import DataConfig, MUNITConfig
 from munit_tf.data import exif, schema
+from munit_tf.errors import MissingInput
+from munit_tf.pixels import from_uint8_tensor
 
 
 def resize_shorter_side(image, size: int):
@@ -50,7 +52,7 @@ def preprocess(image_bytes, config: DataConfig, channels: int, training: bool, s
         height, width = tf.shape(image)[0], tf.shape(image)[1]
         image = tf.image.crop_to_bounding_box(image, (height - crop) // 2, (width - crop) // 2, crop, crop)
     image.set_shape([crop, crop, channels])
-    return image / 127.5 - 1.0
+    return from_uint8_tensor(image)
 
 
 def domain_files(data, split: str, domain: str) -> tuple[list[str], bool]:
@@ -64,7 +66,7 @@ def domain_files(data, split: str, domain: str) -> tuple[list[str], bool]:
         return schema.list_shards(data, split, domain), False
     files = sorted(f for pattern in data for f in tf.io.gfile.glob(pattern))
     if not files:
-        raise FileNotFoundError(f"no TFRecord files match {list(data)}")
+        raise MissingInput(f"no TFRecord files match {list(data)}")
     return files, True
 
 

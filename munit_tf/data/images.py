@@ -1,8 +1,9 @@
 """Checking and normalising one image file: the per-file work of data preparation.
 
 Every file is judged on its own and either becomes 8-bit RGB image bytes, upright as its EXIF
-orientation says (phone photos), or gets a reason for rejection; nothing here raises for a bad file. The pixel count is read from the header before
-anything is decoded, so a decompression bomb is refused without allocating it.
+orientation says (phone photos), or gets a reason for rejection; nothing here raises for a bad
+file. The pixel count is read from the header before anything is decoded, so a decompression
+bomb is refused without allocating it.
 """
 
 from __future__ import annotations

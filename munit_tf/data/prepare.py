@@ -15,7 +15,6 @@ half-written dataset and never mixes two runs' shards.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import os
 import shutil
@@ -28,10 +27,11 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics.metric import Metrics, MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
-from PIL import Image
 
 from munit_tf import atomic
 from munit_tf.data import images, schema
+from munit_tf.errors import InvalidInput, MissingInput, NotAFolder, OutputExists
+from munit_tf.pixels import png_bytes
 
 NAMESPACE = "munit_prepare"
 FOLDER_NAMES = {("train", "a"): "trainA", ("train", "b"): "trainB", ("test", "a"): "testA", ("test", "b"): "testB"}
@@ -74,21 +74,21 @@ def _read_list_or_folder(location: str) -> list[str]:
             lines = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
         return [line if os.path.isabs(line) or "://" in line else os.path.join(base, line) for line in lines]
     if "://" not in location and not os.path.isdir(location):
-        raise FileNotFoundError(f"{location}: no such folder or list file")
+        raise MissingInput(f"{location}: no such folder or list file")
     return _list_images(location)
 
 
 def folder_items(root: str) -> list[dict]:
     """ROOT/trainA, trainB (required), testA, testB (optional), matched in any letter case."""
     if not os.path.isdir(root):
-        raise FileNotFoundError(f"--source {root}: no such folder (expected trainA/ trainB/ [testA/ testB/] in it)")
+        raise MissingInput(f"--source {root}: no such folder (expected trainA/ trainB/ [testA/ testB/] in it)")
     entries = {name.lower(): name for name in os.listdir(root)}
     locations = {}
     for key, name in FOLDER_NAMES.items():
         if name.lower() in entries:
             locations[key] = os.path.join(root, entries[name.lower()])
         elif key[0] == "train":
-            raise FileNotFoundError(f"--source {root}: no {name}/ folder (found: {', '.join(sorted(entries)) or 'nothing'})")
+            raise MissingInput(f"--source {root}: no {name}/ folder (found: {', '.join(sorted(entries)) or 'nothing'})")
     return explicit_items(locations)
 
 
@@ -98,7 +98,8 @@ def explicit_items(locations: dict) -> list[dict]:
     for (split, domain), location in sorted(locations.items()):
         paths = _read_list_or_folder(location)
         if not paths:
-            raise ValueError(f"{location}: no images for {split}/{domain} (looked for {', '.join(images.EXTENSIONS)})")
+            raise InvalidInput(f"{location}: no images for {split}/{domain} "
+                               f"(looked for {', '.join(images.EXTENSIONS)})")
         items += [{"kind": "file", "split": split, "domain": domain, "path": p} for p in paths]
     return items
 
@@ -111,18 +112,32 @@ def tfds_items(name: str, data_dir: str | None = None, parts: int = 4) -> list[d
     """
     import tensorflow_datasets as tfds
 
-    builder = tfds.builder(name, data_dir=data_dir)
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError as error:
+        raise InvalidInput(f"tfds:{name}: {str(error).splitlines()[0]}") from None
     builder.download_and_prepare()
     splits = set(builder.info.splits.keys())  # empty when TFDS has no metadata (e.g. mocked in tests)
     items = []
     for (split, domain), tfds_split in FOLDER_NAMES.items():
         if splits and tfds_split not in splits:
             if split == "train":
-                raise ValueError(f"tfds:{name} has no {tfds_split} split (it has: {', '.join(sorted(splits))})")
+                raise InvalidInput(f"tfds:{name} has no {tfds_split} split (it has: {', '.join(sorted(splits))})")
             continue
         items += [{"kind": "tfds", "split": split, "domain": domain, "name": name, "data_dir": data_dir,
                    "tfds_split": tfds_split, "part": k, "parts": parts} for k in range(parts)]
     return items
+
+
+def source_items(source: str, synthetic_count: int = 1000, seed: int = 0,
+                 tfds_data_dir: str | None = None) -> tuple[list[dict], str]:
+    """The work items of a source, and how the manifest names it: a folder with trainA/ trainB/
+    [testA/ testB/], ``synthetic`` (the built-in data) or ``tfds:NAME`` (a TFDS builder)."""
+    if source == "synthetic":
+        return synthetic_items(synthetic_count, seed), "synthetic"
+    if source.startswith(TFDS_PREFIX):
+        return tfds_items(source[len(TFDS_PREFIX):], tfds_data_dir), source
+    return folder_items(source), os.path.abspath(source)
 
 
 def synthetic_items(count: int, seed: int) -> list[dict]:
@@ -134,12 +149,6 @@ def synthetic_items(count: int, seed: int) -> list[dict]:
 # ------------------------------------------------------------------------------------------
 # Beam transforms (module level so that they pickle for multi-process and remote runners)
 # ------------------------------------------------------------------------------------------
-def _png(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 class Progress:
     """Images checked so far, counted by the ``LoadAndCheck`` DoFns of this process and reported
     by the driver every ``interval`` seconds: files done / total, rate, time left.
@@ -218,15 +227,16 @@ class LoadAndCheck(beam.DoFn):
 
             example = synthetic.example(item["domain"], item["index"], item["seed"], self.options.synthetic_size,
                                         item["split"])
-            yield example["id"], _png(example["image"]), {"id": example["id"], "mask": _png(example["mask"] * 255),
-                                                          "content": example["content"], "style": example["style"]}
+            extra = {"id": example["id"], "mask": png_bytes(example["mask"] * 255),
+                     "content": example["content"], "style": example["style"]}
+            yield example["id"], png_bytes(example["image"]), extra
         else:
             import tensorflow_datasets as tfds
 
             split = tfds.even_splits(item["tfds_split"], item["parts"])[item["part"]]
             dataset = tfds.builder(item["name"], data_dir=item["data_dir"]).as_dataset(split=split)
             for index, example in enumerate(tfds.as_numpy(dataset)):
-                yield f"tfds:{item['name']}/{split}#{index}", _png(np.asarray(example["image"])), {}
+                yield f"tfds:{item['name']}/{split}#{index}", png_bytes(np.asarray(example["image"])), {}
 
     def process(self, item) -> Iterable[Any]:  # main and tagged outputs: no narrower hint
         for path, data, extra in self._raw(item):
@@ -311,9 +321,9 @@ def build_pipeline(pipeline: beam.Pipeline, items: list[dict], options: PrepareO
 # ------------------------------------------------------------------------------------------
 def _check_output(output: str, overwrite: bool) -> None:
     if os.path.exists(output) and not os.path.isdir(output):
-        raise NotADirectoryError(f"--output {output} is a file")
+        raise NotAFolder(f"--output {output} is a file")
     if os.path.isdir(output) and os.listdir(output) and not overwrite:
-        raise FileExistsError(f"--output {output} already holds data; pass --overwrite to replace it")
+        raise OutputExists(f"--output {output} already holds data; pass --overwrite to replace it")
 
 
 def _summaries(stats_rows: list[dict]) -> tuple[dict, dict]:
@@ -351,7 +361,7 @@ def prepare(items: list[dict], options: PrepareOptions, beam_args: list[str] | N
     logged every ``progress_interval`` seconds and when the job ends."""
     _check_output(options.output, options.overwrite)
     if not items:
-        raise ValueError("no images to prepare")
+        raise InvalidInput("no images to prepare")
     output = os.path.abspath(options.output)
     staging = atomic.staging_dir(output)  # also removes what killed runs left behind
     started = time.time()

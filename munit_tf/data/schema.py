@@ -25,6 +25,8 @@ import os
 
 import tensorflow as tf
 
+from munit_tf.errors import InvalidInput, MissingInput
+
 SCHEMA_VERSION = 1
 SPLITS = ("train", "test")
 DOMAINS = ("a", "b")
@@ -57,7 +59,7 @@ def encode_example(image: bytes, example_id: str, domain: str, height: int, widt
                    content=(), style=()) -> bytes:
     """A serialized tf.train.Example in this schema, the same bytes for the same values."""
     if domain not in DOMAINS:
-        raise ValueError(f"domain must be one of {DOMAINS}; got {domain!r}")
+        raise InvalidInput(f"domain must be one of {DOMAINS}; got {domain!r}")
     feature = {"image": _bytes(image), "id": _bytes(example_id.encode()), "domain": _bytes(domain.encode()),
                "height": _int(height), "width": _int(width), "mask": _bytes(mask), "content": _floats(content),
                "style": _floats(style)}
@@ -84,6 +86,6 @@ def list_shards(root: str, split: str, domain: str) -> list[str]:
     """The shard files of one split and domain, sorted; a readable error if there are none."""
     files = sorted(tf.io.gfile.glob(shard_pattern(root, split, domain)))
     if not files:
-        raise FileNotFoundError(f"no TFRecords for split {split!r}, domain {domain!r} under {root!r} "
-                                f"(expected {shard_pattern(root, split, domain)}); run `munit-tf prepare` first")
+        raise MissingInput(f"no TFRecords for split {split!r}, domain {domain!r} under {root!r} "
+                           f"(expected {shard_pattern(root, split, domain)}); run `munit-tf prepare` first")
     return files

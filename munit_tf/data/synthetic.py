@@ -14,7 +14,6 @@ exactly, and ``render_pair`` draws one content in both domains (a paired ground 
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
 
 import numpy as np
@@ -183,10 +182,4 @@ def render_pair(index: int, seed: int = 0, size: int = 64, split: str = "test", 
     style = sample_style(style_rng)
     return render_a(content, size), render_b(content, style, size, style_rng), silhouette_mask(content, size), style
 
-
-def png_bytes(array: np.ndarray) -> bytes:
-    """PNG encoding of a uint8 (H, W) or (H, W, 3) array."""
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
 
