@@ -94,6 +94,16 @@ def _distance(ours, torch_after, recorded, lr) -> dict:
             "update_norm_ratio": float(np.linalg.norm(update) / np.linalg.norm(reference))}
 
 
+def _instruction_set() -> str:
+    """The vector extensions /proc/cpuinfo lists (numerical figures, but machines differ)."""
+    try:
+        flags = open("/proc/cpuinfo").read().split()
+    except OSError:
+        return "unknown"
+    found = [name for name in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16") if name in flags]
+    return ", ".join(found) or "no AVX2"
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--torch-python", help="a Python interpreter with torch installed")
@@ -115,7 +125,7 @@ def main(argv=None) -> dict:
 
     o, recorded = _record_iteration(args.config, args.size, args.seed)
     schedule = optimizers.learning_rate(o)
-    results = {"config": args.config, "size": args.size, "seed": args.seed, "cases": {}}
+    results = {"cpu": _instruction_set(), "config": args.config, "size": args.size, "seed": args.seed, "cases": {}}
     for case, iterations in (("fresh run, t = 1", 0), (f"after import at iteration {IMPORTED_AT:,}", IMPORTED_AT)):
         lr = float(schedule(iterations)) if callable(schedule) else float(schedule)
         makers = {"munit_tf.optimizers.Adam": lambda: optimizers.Adam(schedule, o.beta1, o.beta2, o.epsilon),
