@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from munit_tf import evaluate as evaluation  # noqa: E402
+from munit_tf import evaluation  # noqa: E402
 from munit_tf.config import load_config  # noqa: E402
 from munit_tf.data import prepare  # noqa: E402
 from munit_tf.training import train  # noqa: E402

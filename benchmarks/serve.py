@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from munit_tf import export  # noqa: E402
+from munit_tf import serving  # noqa: E402
 from peak import around  # noqa: E402  (benchmarks/peak.py)
 from munit_tf.config import load_config  # noqa: E402
 from munit_tf.training import build_model  # noqa: E402
@@ -46,7 +46,7 @@ def main():
     parser.add_argument("--images-per-batch-size", type=int, default=48, help="images timed per batch size")
     args = parser.parse_args()
     config = load_config(args.config, [f"data.new_size={args.size}", f"data.crop_size={args.size}"])
-    path = export.export(build_model(config), os.path.join(tempfile.mkdtemp(), "1"))
+    path = serving.export(build_model(config), os.path.join(tempfile.mkdtemp(), "1"))
     model = tf.saved_model.load(path)
     rng = np.random.default_rng(0)
     results = {"config": config.name, "size": args.size, "cores": os.cpu_count(), "tensorflow": tf.__version__}

@@ -118,14 +118,14 @@ def cmd_prepare(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from munit_tf import export
+    from munit_tf import serving
     from munit_tf.training import load_model
 
     version = os.path.basename(os.path.normpath(args.output))
     if not version.isdigit():
         raise InvalidInput(f"--output {args.output}: the last folder must be a version number "
                            "(TF Serving loads MODEL_BASE/<version>/), e.g. serving/munit/1")
-    path = export.export(load_model(args.checkpoint), args.output, args.default_direction, args.overwrite,
+    path = serving.export(load_model(args.checkpoint), args.output, args.default_direction, args.overwrite,
                          args.max_pixels, log=print)
     print(f"exported SavedModel to {path}")
     print(f"inspect it:  saved_model_cli show --dir {path} --all")
@@ -143,7 +143,7 @@ def cmd_translate(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from munit_tf.evaluate import EvalOptions, evaluate
+    from munit_tf.evaluation import EvalOptions, evaluate
 
     for value, name in ((args.num_inputs, "--num-inputs"), (args.references, "--references")):
         if value < 1:
@@ -218,12 +218,12 @@ def _pipeline_run(args) -> int:
 
 
 def cmd_import_reference(args) -> int:
-    from munit_tf import interop
+    from munit_tf import reference
 
     for path in (args.gen, args.dis):
         if path and not os.path.isfile(path):
             raise MissingInput(f"{path}: no such file")
-    result = interop.import_reference(args.gen, _config(args), args.output, args.dis, args.export, args.overwrite)
+    result = reference.import_reference(args.gen, _config(args), args.output, args.dis, args.export, args.overwrite)
     print(f"checkpoint: {result['checkpoint']} (step {result['step']})")
     if result.get("saved_model"):
         print(f"SavedModel: {result['saved_model']}")

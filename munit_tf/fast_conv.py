@@ -7,7 +7,7 @@ memory on a CPU. ``layers.py`` calls only ``conv2d``; what it computes is always
     (``upsample_conv5``), stride-1 convs to at most 4 channels on 2x2 pixel blocks
     (``conv_in_blocks``), and every other conv with a gradient that keeps its unpadded input
     only (``conv_keeping_input``).
-``"serving"`` (the exported signatures, set by ``export.Translator`` while it traces them)
+``"serving"`` (the exported signatures, set by ``serving.Translator`` while it traces them)
     as fast, and a single image runs through each conv to 64 or more channels as its two halves
     (``one_image_as_two``).
 ``"reference"``

@@ -1,7 +1,7 @@
 """MUNIT's networks: style encoder, content encoder, AdaIN decoder, generator, discriminator.
 
 Each is a short list of blocks from ``layers.py``, sized by the config, in the reference's layer
-order (so the reference's state-dict keys map one to one onto our weights, see interop).
+order (so the reference's state-dict keys map one to one onto our weights, see reference/key_map.py).
 Images are NHWC in [-1, 1]; a content code is (B, H/4, W/4, 256) at the default config and a
 style code is (B, style_dim).
 """

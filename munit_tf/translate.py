@@ -2,8 +2,8 @@
 
 The parity of the reference's ``test.py`` (one image, K styles or a reference image) and
 ``test_batch.py`` (a folder, ``--synchronized``), plus style interpolation strips and grids.
-A checkpoint is wrapped in the very ``Translator`` that ``export`` saves, so both paths run the
-same graph functions and give the same pixels.
+Every path goes through ``serving.TranslatorClient``, so a checkpoint and its export give the
+same pixels.
 """
 
 from __future__ import annotations
@@ -19,37 +19,11 @@ from PIL import Image
 from munit_tf import styles
 from munit_tf.data import images as image_checks
 from munit_tf.errors import InvalidInput, MissingInput, OutputExists, Unwritable
-from munit_tf.export import load_image
-from munit_tf.model import DIRECTIONS, MUNIT
+from munit_tf.model import DIRECTIONS
 from munit_tf.pixels import to_uint8
+from munit_tf.serving.client import TranslatorClient
 
 SEED_STRIDE = 1_000_003  # per-input seeds when styles are not synchronized
-
-
-class TranslatorClient:
-    """The serving signatures of a SavedModel folder, a checkpoint / run folder, or a MUNIT model."""
-
-    def __init__(self, model):
-        from munit_tf.export import Translator
-
-        if isinstance(model, MUNIT):
-            module = Translator(model)
-            self.signatures = module.signatures()
-        elif tf.io.gfile.exists(os.path.join(model, "saved_model.pb")):
-            module = tf.saved_model.load(model)
-            self.signatures = module.signatures
-        else:
-            from munit_tf.training import load_model
-
-            module = Translator(load_model(model))
-            self.signatures = module.signatures()
-        self.new_size = int(module.image_size.numpy())
-        self.multiple = int(module.size_multiple.numpy())
-        self.style_dim = int(module.style_dimension.numpy())
-
-    def prepare(self, data: bytes) -> np.ndarray:
-        """Encoded bytes -> float image in [-1, 1], as the bytes signature prepares it."""
-        return load_image(tf.constant(data), 3, self.new_size, self.multiple).numpy()
 
 
 def _strip(images: list[np.ndarray]) -> np.ndarray:

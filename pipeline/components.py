@@ -21,7 +21,7 @@ from tfx.types import artifact_utils, standard_artifacts
 from tfx.utils import path_utils
 
 from munit_tf.data import prepare
-from munit_tf.evaluate import EvalOptions, evaluate
+from munit_tf.evaluation import EvalOptions, evaluate
 
 SPLITS = {"train": "train", "test": "eval"}  # prepared folder -> ExampleGen split name
 

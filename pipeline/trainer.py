@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from munit_tf import export, training
+from munit_tf import serving, training
 from munit_tf.config import load_config, run_overrides
 
 
@@ -17,4 +17,4 @@ def run_fn(fn_args) -> None:
     # Checkpoints, TensorBoard logs and sample grids go to the ModelRun artifact.
     training.train(config, list(fn_args.train_files), fn_args.model_run_dir, overwrite=True, verbose=2)
     model = training.load_model(fn_args.model_run_dir)
-    export.export(model, fn_args.serving_model_dir, overwrite=True)
+    serving.export(model, fn_args.serving_model_dir, overwrite=True)

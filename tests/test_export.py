@@ -15,7 +15,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from munit_tf import cli, export, training
+from munit_tf import cli, serving, training
 
 
 def _png(array) -> bytes:
@@ -102,7 +102,7 @@ def test_every_signature_in_a_process_without_munit_tf_matches_the_model(run_and
     assert result.returncode == 0, result.stderr[-3000:]
     assert "signatures 15" in result.stdout
     served = np.load(tmp_path / "outputs.npz")
-    translator = export.Translator(training.load_model(run))
+    translator = serving.Translator(training.load_model(run))
     expected = translator.signatures()
     for name, inputs in _calls():
         for key, value in expected[name](**{k: tf.constant(v) for k, v in inputs.items()}).items():

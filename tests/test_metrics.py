@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from munit_tf import metrics
 from munit_tf.data import synthetic
+from munit_tf.evaluation import ground_truth, metrics
 
 RNG = np.random.default_rng(0)
 
@@ -58,12 +58,12 @@ def _pairs(count=8, size=64, shift=0):
 def test_ground_truth_metrics_score_perfect_translations_high_and_shifted_ones_low():
     a, b, masks = _pairs()
     _, _, shifted = _pairs(shift=12)
-    assert metrics.content_iou(b, masks).min() > 0.9
-    assert metrics.content_iou(b, shifted).max() < 0.5
+    assert ground_truth.content_iou(b, masks).min() > 0.9
+    assert ground_truth.content_iou(b, shifted).max() < 0.5
     width, tolerance = round(synthetic.outline_width(64)), 2
-    right = [metrics.outline_f_score(metrics.dark_pixels(x), metrics.outline_band(m, width), tolerance)
+    right = [ground_truth.outline_f_score(ground_truth.dark_pixels(x), ground_truth.outline_band(m, width), tolerance)
              for x, m in zip(a, masks)]
-    wrong = [metrics.outline_f_score(metrics.dark_pixels(x), metrics.outline_band(m, width), tolerance)
+    wrong = [ground_truth.outline_f_score(ground_truth.dark_pixels(x), ground_truth.outline_band(m, width), tolerance)
              for x, m in zip(a, shifted)]
     assert min(right) > 0.8 and max(wrong) < 0.3
 
@@ -74,15 +74,15 @@ def test_diversity_style_and_colour_metrics():
     assert metrics.pairwise_diversity(b[:3], masks[0]) > 0.05
     with pytest.raises(ValueError):
         metrics.pairwise_diversity(b[:1])
-    descriptors = metrics.style_descriptors(b, masks)
+    descriptors = ground_truth.style_descriptors(b, masks)
     assert descriptors.shape == (8, 7)
     _, other, other_masks = _pairs(count=8)
     grey = np.where(masks[..., None], 0.5, b)  # the same shapes painted flat grey: a different style
-    same = metrics.fid(descriptors, metrics.style_descriptors(other, other_masks))
-    different = metrics.fid(descriptors, metrics.style_descriptors(grey, masks))
+    same = metrics.fid(descriptors, ground_truth.style_descriptors(other, other_masks))
+    different = metrics.fid(descriptors, ground_truth.style_descriptors(grey, masks))
     assert same < 1e-6 < different
-    assert metrics.color_error(b[0], masks[0], b[0], masks[0]) == 0.0
-    assert metrics.color_error(b[0], masks[0], grey[0], masks[0]) > 0.01
+    assert ground_truth.color_error(b[0], masks[0], b[0], masks[0]) == 0.0
+    assert ground_truth.color_error(b[0], masks[0], grey[0], masks[0]) > 0.01
 
 
 def test_lpips_style_distance_is_zero_for_identical_features_only():

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from munit_tf.export import DEFAULT_MAX_PIXELS
+from munit_tf.serving.image_input import DEFAULT_MAX_PIXELS
 
 FUZZ = settings(derandomize=True, deadline=None, max_examples=80,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -23,87 +23,12 @@ batch sizes fail the request with ``InvalidArgument`` and a readable message.
 
 from __future__ import annotations
 
-import os
-import shutil
-import time
-
-import keras
 import tensorflow as tf
 
-from munit_tf import atomic, fast_conv
-from munit_tf.data import dataset as data_lib
-from munit_tf.data import images
-from munit_tf.errors import InvalidInput, OutputExists
+from munit_tf import fast_conv
 from munit_tf.model import DIRECTIONS, MUNIT, generators
 from munit_tf.pixels import from_uint8_tensor, to_uint8_tensor
-
-DEFAULT_MAX_PIXELS = images.DEFAULT_MAX_PIXELS
-
-
-def _assert(condition, message: str):
-    return tf.debugging.Assert(condition, [message])
-
-
-def _header_bytes(image_bytes, offset: int, count: int):
-    return tf.cast(tf.io.decode_raw(tf.strings.substr(image_bytes, offset, count), tf.uint8), tf.int64)
-
-
-def _little_endian(image_bytes, offset: int, count: int):
-    values = _header_bytes(image_bytes, offset, count)
-    return tf.add_n([values[i] * 256 ** i for i in range(count)])
-
-
-def declared_pixels(image_bytes):
-    """Width x height declared by a PNG, JPEG, GIF or BMP header, read without decoding: every
-    format ``tf.io.decode_image`` accepts, so nothing is decoded before its size is checked
-    (0 for anything else, which the decoder then rejects)."""
-    length = tf.strings.length(image_bytes)
-
-    def png():
-        size = _header_bytes(image_bytes, 16, 8)
-        width = size[0] * 2 ** 24 + size[1] * 2 ** 16 + size[2] * 2 ** 8 + size[3]
-        height = size[4] * 2 ** 24 + size[5] * 2 ** 16 + size[6] * 2 ** 8 + size[7]
-        return width * height
-
-    def jpeg():
-        shape = tf.cast(tf.image.extract_jpeg_shape(image_bytes), tf.int64)
-        return shape[0] * shape[1]
-
-    def gif():  # the logical screen, which every frame is decoded into
-        return _little_endian(image_bytes, 6, 2) * _little_endian(image_bytes, 8, 2)
-
-    def bmp():  # signed 32-bit width and height (negative height: top-down rows)
-        def signed(value):
-            return tf.where(value >= 2 ** 31, 2 ** 32 - value, value)
-        return signed(_little_endian(image_bytes, 18, 4)) * signed(_little_endian(image_bytes, 22, 4))
-
-    starts = lambda prefix, minimum: tf.logical_and(  # noqa: E731
-        tf.equal(tf.strings.substr(image_bytes, 0, len(prefix)), prefix), length >= minimum)
-    return tf.case([(starts(b"\x89PNG", 24), png), (starts(b"\xff\xd8", 2), jpeg), (starts(b"GIF8", 10), gif),
-                    (starts(b"BM", 26), bmp)], default=lambda: tf.constant(0, tf.int64))
-
-
-MAX_SIDE = 65535  # the largest side PNG and JPEG encoders take in one piece
-
-
-def load_image(image_bytes, channels: int, new_size: int, multiple: int):
-    """Encoded bytes -> float image in [-1, 1] as training saw it: the shorter side resized to
-    ``new_size``, then centre-cropped so both sides are multiples of ``multiple``.
-
-    An image so elongated that its longer side would exceed ``MAX_SIDE`` after that resize is an
-    InvalidArgument, checked before resizing (a 1 x 30000 strip would become 256 x 7.7 million)."""
-    image = data_lib.decode(image_bytes, channels)
-    shape = tf.cast(tf.shape(image)[:2], tf.int64)
-    check = _assert(tf.reduce_max(shape) * new_size <= MAX_SIDE * tf.reduce_min(shape),
-                    f"image is too elongated: resizing its shorter side to {new_size} would make the longer "
-                    f"side exceed {MAX_SIDE} pixels")
-    with tf.control_dependencies([check]):
-        image = data_lib.resize_shorter_side(tf.identity(image), new_size)
-    size = tf.shape(image)[:2]
-    crop = size // multiple * multiple
-    image = tf.image.crop_to_bounding_box(image, (size[0] - crop[0]) // 2, (size[1] - crop[1]) // 2,
-                                          crop[0], crop[1])
-    return from_uint8_tensor(image)
+from munit_tf.serving.image_input import DEFAULT_MAX_PIXELS, declared_pixels, graph_assert, load_image
 
 
 class Translator(tf.Module):
@@ -130,7 +55,7 @@ class Translator(tf.Module):
 
     def _check_size(self, images):
         shape = tf.shape(images)
-        with tf.control_dependencies([_assert(tf.logical_and(tf.equal(shape[1] % self.multiple, 0),
+        with tf.control_dependencies([graph_assert(tf.logical_and(tf.equal(shape[1] % self.multiple, 0),
                                                              tf.equal(shape[2] % self.multiple, 0)),
                                               f"image height and width must be divisible by {self.multiple}")]):
             return tf.identity(images)
@@ -138,7 +63,7 @@ class Translator(tf.Module):
     def _per_image(self, values, count, name):
         """A per-image input of 1 or N rows broadcast to N rows; anything else is an InvalidArgument."""
         size = tf.shape(values)[0]
-        with tf.control_dependencies([_assert(tf.logical_or(tf.equal(size, 1), tf.equal(size, count)),
+        with tf.control_dependencies([graph_assert(tf.logical_or(tf.equal(size, 1), tf.equal(size, count)),
                                               f"{name} must hold 1 value or one per image")]):
             return tf.broadcast_to(values, tf.concat([[count], tf.shape(values)[1:]], axis=0))
 
@@ -151,7 +76,7 @@ class Translator(tf.Module):
 
     def _decode_image(self, image_bytes, channels):
         pixels = declared_pixels(image_bytes)
-        check = _assert(pixels <= self.max_pixels, f"image is larger than {self.max_pixels} pixels")
+        check = graph_assert(pixels <= self.max_pixels, f"image is larger than {self.max_pixels} pixels")
         with tf.control_dependencies([check]):
             image_bytes = tf.identity(image_bytes)
         return load_image(image_bytes, channels, self.new_size, self.multiple)
@@ -185,9 +110,9 @@ class Translator(tf.Module):
             styles_per_image = self._per_image(num_styles, count, "num_styles")
             seeds = self._per_image(seed, count, "seed")
             k = styles_per_image[0]
-            checks = [_assert(tf.reduce_all(tf.equal(styles_per_image, k)),
+            checks = [graph_assert(tf.reduce_all(tf.equal(styles_per_image, k)),
                               "num_styles must be the same for every image"),
-                      _assert(tf.logical_and(k >= 1, k <= 64), "num_styles must be between 1 and 64")]
+                      graph_assert(tf.logical_and(k >= 1, k <= 64), "num_styles must be between 1 and 64")]
             with tf.control_dependencies(checks):
                 k = tf.identity(k)
 
@@ -275,41 +200,3 @@ class Translator(tf.Module):
                     progress.add(1)
         signatures["serving_default"] = signatures[f"translate_bytes_{default_direction}"]
         return signatures
-
-
-def export(model: MUNIT, output: str, default_direction: str = "a2b", overwrite: bool = False,
-           max_pixels: int = DEFAULT_MAX_PIXELS, log=None) -> str:
-    """Write the SavedModel to ``output`` (e.g. ``serving/munit/1``) atomically; returns the path.
-
-    It is written to a temporary sibling folder and renamed into place, so TF Serving, which
-    polls the base folder for numeric versions, never sees a half-written version. With ``log``
-    (e.g. ``print``), progress is shown: a bar over the traced signatures, then the save.
-    """
-    if default_direction not in DIRECTIONS:
-        raise InvalidInput(f"default direction must be a2b or b2a; got {default_direction!r}")
-    if tf.io.gfile.exists(output):
-        if not overwrite:
-            raise OutputExists(f"{output} already exists; pass --overwrite to replace it")
-    staging = atomic.staging_dir(output)  # also removes what killed exports left behind
-    translator = Translator(model, max_pixels)
-    started = time.time()
-    try:
-        progress = None
-        if log is not None:
-            log(f"tracing {len(translator.functions)} serving signatures")
-            progress = keras.utils.Progbar(len(translator.functions), unit_name="signature")
-        signatures = translator.signatures(default_direction, progress)
-        if log is not None:
-            log(f"writing the SavedModel ({time.time() - started:.0f} s so far)")
-        # Serving needs no gradients: saving those of the training-time memory forms
-        # (fast_conv.conv_keeping_input) would only make every export slower.
-        with fast_conv.form("serving"):
-            tf.saved_model.save(translator, staging, signatures=signatures,
-                                options=tf.saved_model.SaveOptions(experimental_custom_gradients=False))
-        atomic.publish(staging, output)  # an existing version is renamed aside, never half deleted
-    finally:
-        if os.path.exists(staging):
-            shutil.rmtree(staging, ignore_errors=True)
-    if log is not None:
-        log(f"exported in {time.time() - started:.0f} s")
-    return output

@@ -19,13 +19,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from munit_tf import feature_networks, metrics, report, styles
+from munit_tf import feature_networks, styles
 from munit_tf.data import dataset as data_lib
 from munit_tf.data import schema
 from munit_tf.data.synthetic import outline_width
 from munit_tf.errors import InvalidInput, OutputExists
+from munit_tf.evaluation import ground_truth, metrics, report
 from munit_tf.pixels import to_uint8
-from munit_tf.translate import TranslatorClient
+from munit_tf.serving.client import TranslatorClient
 
 
 @dataclasses.dataclass
@@ -144,19 +145,19 @@ def evaluate(model, data, output: str, options: EvalOptions | None = None,
                 size = unit.shape[2]
                 if direction == "a2b":
                     masks = np.repeat(source["masks"], options.num_styles, 0)
-                    record(direction, "content_iou", float(metrics.content_iou(unit.reshape(-1, *unit.shape[2:]),
+                    record(direction, "content_iou", float(ground_truth.content_iou(unit.reshape(-1, *unit.shape[2:]),
                                                                                masks).mean()))
                     firsts = unit[:, 0]
                     record(direction, "style_distance", metrics.frechet_distance(
-                        *_moments(metrics.style_descriptors(firsts, metrics.foreground(firsts))),
-                        *_moments(metrics.style_descriptors(_unit(target["images"]), target["masks"]))))
+                        *_moments(ground_truth.style_descriptors(firsts, ground_truth.foreground(firsts))),
+                        *_moments(ground_truth.style_descriptors(_unit(target["images"]), target["masks"]))))
                 else:
                     width, tolerance = max(1, round(outline_width(size))), max(1, round(size / 32))
-                    scores = [metrics.outline_f_score(metrics.dark_pixels(t), metrics.outline_band(m, width), tolerance)
+                    scores = [ground_truth.outline_f_score(ground_truth.dark_pixels(t), ground_truth.outline_band(m, width), tolerance)
                               for m, translations in zip(source["masks"], unit) for t in translations]
                     record(direction, "outline_f_score", float(np.mean(scores)))
                 record(direction, "diversity", float(np.mean([
-                    metrics.pairwise_diversity(t, metrics.dilate(m, 2)) for t, m in zip(unit, source["masks"])])))
+                    metrics.pairwise_diversity(t, ground_truth.dilate(m, 2)) for t, m in zip(unit, source["masks"])])))
             else:
                 record(direction, "diversity", float(np.mean([metrics.pairwise_diversity(t) for t in unit])))
             if "fid_kid" in extractors:
@@ -184,7 +185,7 @@ def evaluate(model, data, output: str, options: EvalOptions | None = None,
         "protocol": {"inputs_per_domain": {d: len(domains[d]["images"]) for d in "ab"},
                      "styles_per_input": options.num_styles, "seeds": list(options.seeds),
                      "image_size": int(domains["a"]["images"].shape[1]),
-                     "foreground_threshold": metrics.FOREGROUND_THRESHOLD,
+                     "foreground_threshold": ground_truth.FOREGROUND_THRESHOLD,
                      "fid_kid_features": (f"InceptionV3 pool, weights {options.inception_weights}, "
                                           f"resize {extractors['fid_kid'].resize}" if "fid_kid" in extractors else None),
                      "lpips_features": (f"VGG16, weights {options.vgg_weights}" if "lpips_diversity" in extractors
@@ -222,14 +223,14 @@ def _example_guided(client, domains, options, outputs_seed0, skipped):
     if "ground_truth" not in skipped:
         unit, masks_a, masks_b = _unit(matrix), domains["a"]["masks"], domains["b"]["masks"]
         refs = _unit(references)
-        errors = [metrics.color_error(unit[i, j], metrics.foreground(unit[i, j]), refs[j], masks_b[j])
+        errors = [ground_truth.color_error(unit[i, j], ground_truth.foreground(unit[i, j]), refs[j], masks_b[j])
                   for i in range(n) for j in range(n)]
         random_styles = _unit(outputs_seed0["a2b"][:n, 0])
-        baseline = [metrics.color_error(random_styles[i], metrics.foreground(random_styles[i]), refs[j], masks_b[j])
+        baseline = [ground_truth.color_error(random_styles[i], ground_truth.foreground(random_styles[i]), refs[j], masks_b[j])
                     for i in range(n) for j in range(n)]
         guided = {"reference_color_error": metrics.summarize(errors),
                   "random_style_color_error": metrics.summarize(baseline),
-                  "content_iou": metrics.summarize(metrics.content_iou(unit.reshape(-1, *unit.shape[2:]),
+                  "content_iou": metrics.summarize(ground_truth.content_iou(unit.reshape(-1, *unit.shape[2:]),
                                                                       np.repeat(masks_a[:n], n, axis=0)))}
     return guided, [figure]
 

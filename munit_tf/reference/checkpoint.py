@@ -1,4 +1,4 @@
-"""Loading the reference implementation's checkpoints (NVlabs/MUNIT ``gen_*.pt`` / ``dis_*.pt``).
+"""Reading the reference implementation's checkpoint files (NVlabs/MUNIT ``gen_*.pt`` / ``dis_*.pt``).
 
 The files are PyTorch pickles: ``{'a': state_dict, 'b': state_dict}``. They are read without
 torch and without executing pickled code: a restricted unpickler accepts only what a state dict
@@ -6,9 +6,6 @@ needs (ordered dicts, tensor rebuilds, typed storages) and refuses every other g
 malicious file is rejected before anything runs. Both serialisation formats are supported: the
 zip archive of PyTorch >= 1.6 and the legacy stream of PyTorch 0.4 that the official pretrained
 files use. ``.npz`` files holding ``a/<key>`` and ``b/<key>`` arrays work too.
-
-Layouts: conv weights (out, in, kh, kw) -> (kh, kw, in, out); linear (out, in) -> (in, out). The
-decoder's AdaIN layers carry dummy running statistics, which are ignored.
 """
 
 from __future__ import annotations
@@ -17,7 +14,6 @@ import collections
 import io
 import os
 import pickle
-import re
 import zipfile
 
 import numpy as np
@@ -175,123 +171,3 @@ def load_checkpoint(path: str) -> dict:
         raise InvalidInput(f"{path}: expected {{'a': state_dict, 'b': state_dict}}, got keys "
                            f"{sorted(loaded) if isinstance(loaded, dict) else type(loaded).__name__}")
     return {"a": loaded["a"], "b": loaded["b"]}
-
-
-# ----------------------------------------------------------------------------------------------
-# Reference keys -> our variables
-# ----------------------------------------------------------------------------------------------
-def _conv(prefix, layer):
-    return [(f"{prefix}.weight", layer.kernel, "conv"), (f"{prefix}.bias", layer.bias, "vector")]
-
-
-def generator_entries(gen) -> list[tuple]:
-    """[(reference key, our variable, kind)] for an AdaINGen, in the reference's module order."""
-    entries = []
-    style = gen.enc_style
-    for i, block in enumerate(style.blocks):
-        entries += _conv(f"enc_style.model.{i}.conv", block.conv)
-    entries += _conv(f"enc_style.model.{len(style.blocks) + 1}", style.project)  # after the pooling layer
-    content = gen.enc_content
-    downs = content.n_downsample + 1
-    for i, block in enumerate(content.blocks[:downs]):
-        entries += _conv(f"enc_content.model.{i}.conv", block.conv)
-    for r, block in enumerate(content.blocks[downs:]):
-        for j, conv in enumerate((block.conv1, block.conv2)):
-            entries += _conv(f"enc_content.model.{downs}.model.{r}.model.{j}.conv", conv.conv)
-    dec = gen.dec
-    for r, block in enumerate(dec.res_blocks):
-        for j, conv in enumerate((block.conv1, block.conv2)):
-            entries += _conv(f"dec.model.0.model.{r}.model.{j}.conv", conv.conv)
-    for u, block in enumerate(dec.up_blocks):  # model.{1+2u} is an Upsample layer
-        entries += _conv(f"dec.model.{2 + 2 * u}.conv", block.conv)
-        entries += [(f"dec.model.{2 + 2 * u}.norm.gamma", block.norm.gamma, "vector"),
-                    (f"dec.model.{2 + 2 * u}.norm.beta", block.norm.beta, "vector")]
-    entries += _conv(f"dec.model.{1 + 2 * len(dec.up_blocks)}.conv", dec.to_image.conv)
-    for i, dense in enumerate(gen.mlp.dense):
-        entries += [(f"mlp.model.{i}.fc.weight", dense.kernel, "linear"), (f"mlp.model.{i}.fc.bias", dense.bias,
-                                                                           "vector")]
-    return entries
-
-
-def discriminator_entries(dis) -> list[tuple]:
-    entries = []
-    for s, scale in enumerate(dis.cnns):
-        for layer, block in enumerate(scale.blocks):
-            entries += _conv(f"cnns.{s}.{layer}.conv", block.conv)
-        entries += _conv(f"cnns.{s}.{len(scale.blocks)}", scale.out)
-    return entries
-
-
-_IGNORED = re.compile(r"^dec\..*\.norm\.running_(mean|var)$|^enc_content\..*\.norm\.running_(mean|var)$"
-                      r"|.*num_batches_tracked$")
-
-
-def _to_ours(value: np.ndarray, kind: str) -> np.ndarray:
-    if kind == "conv":
-        return np.transpose(value, (2, 3, 1, 0))
-    if kind == "linear":
-        return value.T
-    return value
-
-
-def assign(entries: list[tuple], state_dict: dict, what: str) -> None:
-    """Copy a reference state dict into our variables; every mismatch is reported at once."""
-    expected = {key: (variable, kind) for key, variable, kind in entries}
-    given = {k: np.asarray(v) for k, v in state_dict.items() if not _IGNORED.match(k)}
-    missing = sorted(set(expected) - set(given))
-    extra = sorted(set(given) - set(expected))
-    wrong = []
-    for key in sorted(set(expected) & set(given)):
-        variable, kind = expected[key]
-        if _to_ours(given[key], kind).shape != tuple(variable.shape):
-            wrong.append(f"{key}: {given[key].shape} does not fit ours {tuple(variable.shape)} (as {kind})")
-    if missing or extra or wrong:
-        lines = [f"the {what} state dict does not match this config:"]
-        lines += [f"  missing: {k}" for k in missing] + [f"  unexpected: {k}" for k in extra]
-        lines += [f"  wrong shape: {w}" for w in wrong]
-        raise InvalidInput("\n".join(lines))
-    for key, (variable, kind) in expected.items():
-        variable.assign(_to_ours(given[key], kind).astype(np.float32))
-
-
-def load_reference(model, gen_path: str, dis_path: str | None = None) -> None:
-    """Load ``gen_*.pt`` (and optionally ``dis_*.pt``) into a MUNIT model built with the same config."""
-    generators = load_checkpoint(gen_path)
-    for domain, gen in (("a", model.gen_a), ("b", model.gen_b)):
-        assign(generator_entries(gen), generators[domain], f"generator {domain}")
-    if dis_path:
-        discriminators = load_checkpoint(dis_path)
-        for domain, dis in (("a", model.dis_a), ("b", model.dis_b)):
-            assign(discriminator_entries(dis), discriminators[domain], f"discriminator {domain}")
-
-
-def iteration_from_name(path: str) -> int:
-    """``gen_00800000.pt`` -> 800000 (the reference names snapshots by iteration); 0 if unnamed."""
-    match = re.search(r"(\d{8})\.(pt|npz)$", os.path.basename(path))
-    return int(match.group(1)) if match else 0
-
-
-def import_reference(gen_path: str, config, output: str, dis_path: str | None = None, export_model: bool = False,
-                     overwrite: bool = False) -> dict:
-    """A run folder (config.yaml + a full checkpoint) from reference files; optionally a SavedModel.
-
-    The optimisers start fresh (the reference's ``optimizer.pt`` is not read): their iteration is
-    set to the one in the file name, so the learning-rate schedule continues from there, while
-    their moments, empty, are bias-corrected from step 1 (``bias_correction_step`` stays 0), so
-    the first update is a fresh Adam's and does not kick the imported weights away.
-    """
-    from munit_tf import export, training
-
-    training.prepare_output(output, resume=False, overwrite=overwrite)
-    model = training.build_model(config)
-    load_reference(model, gen_path, dis_path)
-    iteration = iteration_from_name(gen_path)
-    model.gen_optimizer.iterations.assign(iteration)
-    model.dis_optimizer.iterations.assign(iteration)
-    with open(os.path.join(output, "config.yaml"), "w") as handle:
-        handle.write(config.to_yaml())
-    result = {"checkpoint": training.Checkpointer(model, os.path.join(output, "checkpoints")).save(),
-              "step": iteration}
-    if export_model:
-        result["saved_model"] = export.export(model, os.path.join(output, "serving", "1"), overwrite=overwrite)
-    return result

@@ -1,21 +1,7 @@
-"""Evaluation metrics: the formulas, on NumPy arrays. Images are float arrays in [0, 1], (..., H, W, 3).
+"""Metrics for any image translator, on NumPy arrays. Images are float arrays in [0, 1], (..., H, W, 3).
 
-Ground truth on the synthetic dataset (masks and styles are known):
-
-- ``content_iou`` (A->B): IoU(source silhouette mask, foreground of the translation), where the
-  foreground is every pixel farther than ``FOREGROUND_THRESHOLD`` (max over channels) from the
-  plain background colour, leaving out the 1-pixel band along the silhouette's edge (anti-aliased,
-  so ambiguous). 1 when the shape survives exactly.
-- ``outline_f_score`` (B->A): the translation's dark pixels (luminance < 0.5) against the true
-  outline (the boundary band of the source mask): precision = share of predicted pixels within
-  ``tolerance`` pixels of the true outline, recall = share of the true outline within
-  ``tolerance`` pixels of a predicted one, F = 2PR / (P + R).
 - ``pairwise_diversity``: mean over pairs (i < j) of the translations of one input of
-  mean |x_i - x_j| over the source's (dilated) foreground.
-- ``style_distance``: Frechet distance between per-image style descriptors (foreground mean and
-  standard deviation of R, G, B and mean gradient magnitude) of translations and of real images.
-- ``color_error``: Euclidean distance between the mean foreground colours of two images (RGB in
-  [0, 1]); with a reference image, how closely example-guided translation follows it.
+  mean |x_i - x_j| over a region (the source's dilated foreground, where it is known).
 
 Distribution metrics on features (e.g. InceptionV3 pool features):
 
@@ -30,61 +16,9 @@ Distribution metrics on features (e.g. InceptionV3 pool features):
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg, ndimage
+from scipy import linalg
 
-from munit_tf.data.synthetic import BACKGROUND
 from munit_tf.errors import InvalidInput
-
-FOREGROUND_THRESHOLD = 0.15
-
-
-def foreground(images: np.ndarray, background=BACKGROUND, threshold: float = FOREGROUND_THRESHOLD) -> np.ndarray:
-    """Boolean (..., H, W): pixels far from the plain background."""
-    return np.abs(np.asarray(images, np.float32) - np.asarray(background, np.float32)).max(-1) > threshold
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.asarray(a, bool), np.asarray(b, bool)
-    union = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum() / union) if union else 1.0
-
-
-def content_iou(translations: np.ndarray, masks: np.ndarray, boundary: int = 1) -> np.ndarray:
-    """Per image: IoU of the translation's foreground with the source mask, leaving out the pixels
-    within ``boundary`` of the silhouette's edge (anti-aliasing makes them ambiguous)."""
-    scores = []
-    for found, mask in zip(foreground(translations), masks):
-        keep = ~outline_band(mask, boundary) if boundary else np.ones_like(mask, bool)
-        scores.append(iou(found & keep, np.asarray(mask, bool) & keep))
-    return np.array(scores)
-
-
-def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
-    if radius <= 0:
-        return np.asarray(mask, bool)
-    return ndimage.binary_dilation(mask, structure=np.ones((2 * radius + 1, 2 * radius + 1), bool))
-
-
-def outline_band(mask: np.ndarray, width: int = 1) -> np.ndarray:
-    """The boundary of a silhouette: mask pixels within ``width`` of the outside, and vice versa."""
-    mask = np.asarray(mask, bool)
-    inner = mask & ~ndimage.binary_erosion(mask, iterations=width, border_value=0)
-    outer = ~mask & ndimage.binary_dilation(mask, iterations=width)
-    return inner | outer
-
-
-def dark_pixels(images: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    luminance = np.asarray(images, np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    return luminance < threshold
-
-
-def outline_f_score(predicted: np.ndarray, target: np.ndarray, tolerance: int = 1) -> float:
-    predicted, target = np.asarray(predicted, bool), np.asarray(target, bool)
-    if not predicted.any() or not target.any():
-        return 0.0
-    precision = (predicted & dilate(target, tolerance)).sum() / predicted.sum()
-    recall = (target & dilate(predicted, tolerance)).sum() / target.sum()
-    return float(2 * precision * recall / (precision + recall)) if precision + recall else 0.0
 
 
 def pairwise_diversity(translations: np.ndarray, region: np.ndarray | None = None) -> float:
@@ -97,28 +31,6 @@ def pairwise_diversity(translations: np.ndarray, region: np.ndarray | None = Non
         region = np.ones_like(region)
     distances = [np.abs(translations[i] - translations[j])[region].mean() for i in range(k) for j in range(i + 1, k)]
     return float(np.mean(distances))
-
-
-def style_descriptors(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """(N, 7): foreground mean and std of R, G, B and mean gradient magnitude of the luminance."""
-    rows = []
-    for image, mask in zip(np.asarray(images, np.float32), np.asarray(masks, bool)):
-        if not mask.any():
-            mask = np.ones_like(mask)
-        pixels = image[mask]
-        luminance = image @ np.array([0.299, 0.587, 0.114], np.float32)
-        gy, gx = np.gradient(luminance)
-        rows.append(np.concatenate([pixels.mean(0), pixels.std(0), [np.hypot(gx, gy)[mask].mean()]]))
-    return np.array(rows, np.float64)
-
-
-def mean_color(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    mask = np.asarray(mask, bool)
-    return np.asarray(image, np.float64)[mask if mask.any() else np.ones_like(mask)].mean(0)
-
-
-def color_error(image: np.ndarray, mask: np.ndarray, reference: np.ndarray, reference_mask: np.ndarray) -> float:
-    return float(np.linalg.norm(mean_color(image, mask) - mean_color(reference, reference_mask)))
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from munit_tf import cli, interop
+from munit_tf import cli, reference
 from munit_tf.config import load_config
 from munit_tf.model import MUNIT
 
@@ -50,7 +50,7 @@ def _reference_state(model: MUNIT, seed: int = 0) -> dict:
     out = {}
     for domain, gen in (("a", model.gen_a), ("b", model.gen_b)):
         state = {}
-        for key, variable, kind in interop.generator_entries(gen):
+        for key, variable, kind in reference.generator_entries(gen):
             shape = tuple(variable.shape)
             if kind == "conv":
                 shape = (shape[3], shape[2], shape[0], shape[1])
@@ -108,7 +108,7 @@ def test_every_format_reads_back_bit_for_bit(reference_files, name):
         assert zipfile.is_zipfile(folder / name)
     elif name == "gen_legacy.pt":
         assert (folder / name).read_bytes()[:2] == b"\x80\x02"  # a pickle stream, not a zip archive
-    loaded = interop.load_checkpoint(str(folder / name))
+    loaded = reference.load_checkpoint(str(folder / name))
     for domain in "ab":
         assert set(loaded[domain]) == set(state[domain])
         for key, value in state[domain].items():
@@ -119,7 +119,7 @@ def test_every_format_reads_back_bit_for_bit(reference_files, name):
 def test_converted_generators_match_the_reference_oracle(reference_files):
     folder, state = reference_files
     model = MUNIT(load_config("edges2shoes"))
-    interop.load_reference(model, str(folder / "gen_legacy.pt"))
+    reference.load_reference(model, str(folder / "gen_legacy.pt"))
     rng = np.random.default_rng(1)
     x_a = rng.uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
     x_b = rng.uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
@@ -155,8 +155,8 @@ def test_a_malicious_pickle_is_refused_and_runs_nothing(tmp_path):
     path = tmp_path / "gen_00000001.pt"
     with open(path, "wb") as handle:
         pickle.dump(Exploit(), handle, protocol=2)
-    with pytest.raises(interop.UnsafeCheckpointError, match="refused to load posix.system"):
-        interop.load_checkpoint(str(path))
+    with pytest.raises(reference.UnsafeCheckpointError, match="refused to load posix.system"):
+        reference.load_checkpoint(str(path))
     assert not marker.exists()
     import zipfile
 
@@ -171,7 +171,7 @@ def test_mismatched_keys_and_shapes_are_listed(reference_files, tmp_path):
     folder, state = reference_files
     small = MUNIT(load_config("tiny"))
     with pytest.raises(ValueError) as error:
-        interop.load_reference(small, str(folder / "gen_00012345.npz"))
+        reference.load_reference(small, str(folder / "gen_00012345.npz"))
     message = str(error.value)
     assert "wrong shape: enc_style.model.0.conv.weight" in message and "unexpected: enc_content.model.3.model.1" \
         in message
@@ -180,7 +180,7 @@ def test_mismatched_keys_and_shapes_are_listed(reference_files, tmp_path):
     broken["a"]["extra.weight"] = np.zeros(1, np.float32)
     np.savez(tmp_path / "broken.npz", **{f"{d}/{k}": v for d, sd in broken.items() for k, v in sd.items()})
     with pytest.raises(ValueError, match=r"(?s)missing: mlp.model.2.fc.bias.*unexpected: extra.weight"):
-        interop.load_reference(MUNIT(load_config("edges2shoes")), str(tmp_path / "broken.npz"))
+        reference.load_reference(MUNIT(load_config("edges2shoes")), str(tmp_path / "broken.npz"))
 
 
 def _discriminator_state(model: MUNIT, seed: int = 2) -> dict:
@@ -188,7 +188,7 @@ def _discriminator_state(model: MUNIT, seed: int = 2) -> dict:
     state = {}
     for domain, dis in (("a", model.dis_a), ("b", model.dis_b)):
         state[domain] = {}
-        for key, variable, kind in interop.discriminator_entries(dis):
+        for key, variable, kind in reference.discriminator_entries(dis):
             shape = tuple(variable.shape)
             shape = (shape[3], shape[2], shape[0], shape[1]) if kind == "conv" else shape
             state[domain][key] = rng.normal(0, 0.05, shape).astype(np.float32)
@@ -209,8 +209,8 @@ def test_import_reference_command_writes_a_run_and_a_saved_model(reference_files
     restored = load_model(output)
     assert int(restored.step) == 12345
     image = np.random.default_rng(3).uniform(-1, 1, (1, 64, 64, 3)).astype("float32")
-    for ours, reference in zip(restored.dis_b(image), oracle.discriminate(dis_state["b"], image.transpose(0, 3, 1, 2))):
-        np.testing.assert_allclose(np.asarray(ours), reference.transpose(0, 2, 3, 1), atol=1e-4)
+    for ours, theirs in zip(restored.dis_b(image), oracle.discriminate(dis_state["b"], image.transpose(0, 3, 1, 2))):
+        np.testing.assert_allclose(np.asarray(ours), theirs.transpose(0, 2, 3, 1), atol=1e-4)
     kernel = np.asarray(restored.gen_b.mlp.dense[0].kernel)
     np.testing.assert_array_equal(kernel, state["b"]["mlp.model.0.fc.weight"].T)
     served = tf.saved_model.load(os.path.join(output, "serving", "1"))
