@@ -12,7 +12,7 @@ TEST_ARGS ?=
 # start-up, so two at once fill the two cores (21 -> 13 minutes).
 TEST_WORKERS ?= 2
 
-.PHONY: install system-deps demo test lock clean
+.PHONY: install system-deps demo lint format test test-fast lock clean
 
 install: $(STAMP)
 
@@ -35,8 +35,22 @@ system-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) system-deps
+# ruff (settings in pyproject.toml): the linter, and the formatter in check mode.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint system-deps
 	$(BIN)/python -m pytest tests -n $(TEST_WORKERS) $(TEST_ARGS)
+
+# The unit tests only: everything but tests/e2e (the TFX pipeline, notebooks, several processes,
+# SavedModels in fresh processes, a browser), marked `slow` there.
+test-fast: lint
+	$(BIN)/python -m pytest tests -m "not slow" -n $(TEST_WORKERS) $(TEST_ARGS)
 
 # Re-resolve the ranges in setup.py (plus the test tools) and rewrite the lock; see BUILD.md.
 lock:

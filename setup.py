@@ -8,7 +8,9 @@ from setuptools import find_packages, setup
 setup(
     name="munit-tf",
     version="0.1.0",
-    description="Multimodal Unsupervised Image-to-Image Translation (MUNIT) in Keras 3 with a TFX pipeline",
+    description=(
+        "Multimodal Unsupervised Image-to-Image Translation (MUNIT) in Keras 3 with a TFX pipeline"
+    ),
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10,<3.11",
@@ -29,8 +31,17 @@ setup(
         "tensorflow-serving-api>=2.16,<2.17",
     ],
     extras_require={
-        "test": ["pytest>=7", "pytest-xdist>=3.5", "nbclient>=0.7", "nbformat>=5", "ipykernel>=6", "matplotlib>=3.5", "portpicker>=1.5",
-                 "hypothesis>=6.100"],
+        "test": [
+            "pytest>=7",
+            "pytest-xdist>=3.5",
+            "nbclient>=0.7",
+            "nbformat>=5",
+            "ipykernel>=6",
+            "matplotlib>=3.5",
+            "portpicker>=1.5",
+            "hypothesis>=6.100",
+            "ruff>=0.17,<0.18",  # lint and format (pyproject.toml); `make lint`
+        ],
     },
     entry_points={"console_scripts": ["munit-tf=munit_tf.cli:main"]},
 )

@@ -34,19 +34,27 @@ def write_jpegs(root: str, count: int, size: int) -> None:
 
 def plain_loop(items, output: str, min_size: int) -> None:
     os.makedirs(output, exist_ok=True)
-    writers = {d: tf.io.TFRecordWriter(os.path.join(output, f"{d}.tfrecord.gz"), options="GZIP") for d in "ab"}
+    writers = {
+        d: tf.io.TFRecordWriter(os.path.join(output, f"{d}.tfrecord.gz"), options="GZIP")
+        for d in "ab"
+    }
     for item in items:
         with open(item["path"], "rb") as handle:
             result = images.check_image(handle.read(), min_size)
         if isinstance(result, images.Checked):
-            writers[item["domain"]].write(schema.encode_example(result.data, result.sha256[:20], item["domain"],
-                                                                result.height, result.width))
+            writers[item["domain"]].write(
+                schema.encode_example(
+                    result.data, result.sha256[:20], item["domain"], result.height, result.width
+                )
+            )
     for writer in writers.values():
         writer.close()
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--images", type=int, default=400)
     parser.add_argument("--size", type=int, default=256)
     args = parser.parse_args()
@@ -55,8 +63,13 @@ def main():
     write_jpegs(source, args.images, args.size)
     items = prepare.folder_items(source)
     results = {"images": len(items), "size": args.size}
-    runs = {"beam_in_memory": ["--direct_running_mode=in_memory"],
-            "beam_multi_processing_2": ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]}
+    runs = {
+        "beam_in_memory": ["--direct_running_mode=in_memory"],
+        "beam_multi_processing_2": [
+            "--direct_running_mode=multi_processing",
+            "--direct_num_workers=2",
+        ],
+    }
     for name, beam_args in runs.items():
         options = prepare.PrepareOptions(output=os.path.join(work, name), min_size=args.size)
         start = time.perf_counter()

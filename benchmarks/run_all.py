@@ -1,7 +1,7 @@
 """Run every benchmark and write benchmarks/RESULTS.md (machine, versions, date, figures).
 
     PYTHONPATH=. .venv/bin/python benchmarks/run_all.py            # about 27 minutes on 2 cores
-    PYTHONPATH=. .venv/bin/python benchmarks/run_all.py --quality-only   # after precision_quality.py
+    PYTHONPATH=. .venv/bin/python benchmarks/run_all.py --quality-only  # after precision_quality
 
 Each training or serving benchmark runs in its own process, so its peak memory is its own.
 Efficiency is reported against the peak measured in the same run (a 3x3, 256->256 convolution on
@@ -22,16 +22,25 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-REFERENCE = {256: 12.8, 128: 3.5}  # NVlabs/MUNIT, PyTorch, batch 1, 2 threads, this machine (issue 8)
+# NVlabs/MUNIT, PyTorch, batch 1, 2 threads, this machine (issue 8)
+REFERENCE = {
+    256: 12.8,
+    128: 3.5,
+}
 
 
 def run_json(script: str, *args: str) -> dict:
     env = {**os.environ, "PYTHONPATH": ROOT}
-    result = subprocess.run([sys.executable, os.path.join(HERE, script), *args], capture_output=True, text=True,
-                            env=env, timeout=3600)
+    result = subprocess.run(
+        [sys.executable, os.path.join(HERE, script), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=3600,
+    )
     if result.returncode:
         raise RuntimeError(f"{script} {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-    return json.loads(result.stdout[result.stdout.index("{"):])
+    return json.loads(result.stdout[result.stdout.index("{") :])
 
 
 def input_pipeline(images: int = 200) -> float:
@@ -44,9 +53,13 @@ def input_pipeline(images: int = 200) -> float:
     from prepare import write_jpegs  # benchmarks/prepare.py
 
     work = tempfile.mkdtemp()
-    write_jpegs(os.path.join(work, "source"), images, 286)  # larger than the crop: resize + random crop
-    prepare.prepare(prepare.folder_items(os.path.join(work, "source")),
-                    prepare.PrepareOptions(output=os.path.join(work, "data"), min_size=256), log=lambda *_: None)
+    # larger than the crop: resize + random crop
+    write_jpegs(os.path.join(work, "source"), images, 286)
+    prepare.prepare(
+        prepare.folder_items(os.path.join(work, "source")),
+        prepare.PrepareOptions(output=os.path.join(work, "data"), min_size=256),
+        log=lambda *_: None,
+    )
     config = load_config("edges2shoes", ["train.batch_size=8"])
     data = dataset.make_dataset(os.path.join(work, "data"), config)
     iterator = iter(data)
@@ -67,15 +80,23 @@ def quality_section() -> list[str]:
     if not os.path.exists(quality):
         return []
     result = json.load(open(quality))
-    lines = [QUALITY_HEADING, "",
-             f"`benchmarks/precision_quality.py`: the `synthetic` preset trained {result['steps']} steps per "
-             f"run, training seeds {result['seeds']}, each evaluated on 64 inputs x 8 styles x 3 seeds. "
-             "Noise is the spread between the float32 runs.", "",
-             "| metric | float32 runs | mixed_bfloat16 runs | difference of means | float32 spread | "
-             "within noise |", "|---|---|---|---|---|---|"]
+    lines = [
+        QUALITY_HEADING,
+        "",
+        f"`benchmarks/precision_quality.py`: the `synthetic` preset trained {result['steps']} "
+        f"steps per run, training seeds {result['seeds']}, each evaluated on 64 inputs x 8 styles "
+        "x 3 seeds. Noise is the spread between the float32 runs.",
+        "",
+        "| metric | float32 runs | mixed_bfloat16 runs | difference of means | float32 spread | "
+        "within noise |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, row in result["metrics"].items():
-        lines.append(f"| {name} | {row['float32']} | {row['mixed_bfloat16']} | {row['difference_of_means']:+.4f} | "
-                     f"{row['float32_seed_spread']:.4f} | {'yes' if row['within_noise'] else 'no'} |")
+        lines.append(
+            f"| {name} | {row['float32']} | {row['mixed_bfloat16']} | "
+            f"{row['difference_of_means']:+.4f} | "
+            f"{row['float32_seed_spread']:.4f} | {'yes' if row['within_noise'] else 'no'} |"
+        )
     return lines + [""]
 
 
@@ -85,7 +106,9 @@ def rewrite_quality_section():
     path = os.path.join(HERE, "RESULTS.md")
     text = open(path).read()
     start = text.find(QUALITY_HEADING)
-    text = (text if start < 0 else text[:start]).rstrip("\n") + "\n\n" + "\n".join(quality_section())
+    text = (
+        (text if start < 0 else text[:start]).rstrip("\n") + "\n\n" + "\n".join(quality_section())
+    )
     with open(path, "w") as handle:
         handle.write(text)
 
@@ -99,88 +122,139 @@ def main():
 
     peaks = {"float32": conv_peak("float32"), "bfloat16": conv_peak("bfloat16")}
     rows = []
-    variants = [("fp32", 256, []), ("fp32 + XLA", 256, ["train.jit_compile=true"]),
-                ("mixed_bfloat16", 256, ["train.precision=mixed_bfloat16"]),
-                ("fp32, reuse translations", 256, ["train.reuse_translations=true"]), ("fp32", 128, [])]
+    variants = [
+        ("fp32", 256, []),
+        ("fp32 + XLA", 256, ["train.jit_compile=true"]),
+        ("mixed_bfloat16", 256, ["train.precision=mixed_bfloat16"]),
+        ("fp32, reuse translations", 256, ["train.reuse_translations=true"]),
+        ("fp32", 128, []),
+    ]
     for name, size, overrides in variants:
         args = ["--size", str(size), "--steps", "3", "--warmup", "2"]
         for override in overrides:
             args += ["--set", override]
         # Two runs, the faster one kept: now and then the machine has a slow spell (10-20% for a
         # minute) that the peak measured around the timing does not show.
-        runs = sorted((run_json("train_step.py", *args) for _ in range(2)), key=lambda r: r["seconds_per_iteration"])
+        runs = sorted(
+            (run_json("train_step.py", *args) for _ in range(2)),
+            key=lambda r: r["seconds_per_iteration"],
+        )
         runs[0]["other_run_seconds"] = runs[1]["seconds_per_iteration"]
         rows.append((name, size, runs[0], runs[0]["conv_peak_gflops"]))
-    memory = [(name, run_json("memory.py", "--size", "256", "--steps", "5", *overrides))
-              for name, overrides in (("fp32", []), ("mixed_bfloat16", ["--set", "train.precision=mixed_bfloat16"]))]
+    memory = [
+        (name, run_json("memory.py", "--size", "256", "--steps", "5", *overrides))
+        for name, overrides in (
+            ("fp32", []),
+            ("mixed_bfloat16", ["--set", "train.precision=mixed_bfloat16"]),
+        )
+    ]
     serve = run_json("serve.py", "--images-per-batch-size", "16")
-    translate_flops = run_json("train_step.py", "--size", "256", "--steps", "1", "--warmup", "1", "--inference")
+    translate_flops = run_json(
+        "train_step.py", "--size", "256", "--steps", "1", "--warmup", "1", "--inference"
+    )
     pipeline_rate = input_pipeline()
     fp32_256 = rows[0][2]
     consumed = 2 * fp32_256["images_per_second"]  # one image per domain per iteration and image
 
     lines = [
-        "# Benchmark results", "",
+        "# Benchmark results",
+        "",
         f"Written by `benchmarks/run_all.py` on {datetime.date.today().isoformat()}. Machine: "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; Python "
-        f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}.", "",
-        "## Peak measured in this run", "",
-        "A 3x3 conv 256->256 on 64x64, batch 4. The machine drifts by several percent within minutes, so "
-        "every benchmark below also measures this peak just before and after its own timing, and its "
-        "percentages use that figure (the \"peak\" columns).", "",
-        "| kernel | GFLOP/s at the start |", "|---|---|",
+        f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}.",
+        "",
+        "## Peak measured in this run",
+        "",
+        "A 3x3 conv 256->256 on 64x64, batch 4. The machine drifts by several percent within "
+        "minutes, so "
+        "every benchmark below also measures this peak just before and after its own timing, and "
+        "its "
+        'percentages use that figure (the "peak" columns).',
+        "",
+        "| kernel | GFLOP/s at the start |",
+        "|---|---|",
         f"| fp32 | {peaks['float32']:.0f} |",
-        f"| bfloat16 | {peaks['bfloat16']:.0f} |", "",
-        "## Training (edges2shoes preset, batch 1)", "",
-        "GFLOP/s divides the reference's FLOPs per iteration by the time; the executed column divides the "
-        "FLOPs we run (the decoder's upsampling as a sub-pixel convolution, see PROFILE.md). Each variant "
-        "ran twice (median of 3 iterations after 2 warm-ups each); the table shows the faster run and the "
-        "other run's time.", "",
+        f"| bfloat16 | {peaks['bfloat16']:.0f} |",
+        "",
+        "## Training (edges2shoes preset, batch 1)",
+        "",
+        "GFLOP/s divides the reference's FLOPs per iteration by the time; the executed column "
+        "divides the FLOPs we run (the decoder's upsampling as a sub-pixel convolution, see "
+        "PROFILE.md). Each variant ran twice (median of 3 iterations after 2 warm-ups each); the "
+        "table shows the faster run and the other run's time.",
+        "",
         "| variant | size | s / iteration (other run) | TFLOP / iteration (reference; executed) | "
         "GFLOP/s (reference FLOPs) | peak (GFLOP/s) | % of peak | executed GFLOP/s | peak memory | "
         "reference (PyTorch) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, size, r, peak in rows:
-        lines.append(f"| {name} | {size}² | {r['seconds_per_iteration']:.2f} ({r['other_run_seconds']:.2f}) | "
-                     f"{r['tflops_per_iteration']:.3f}; "
-                     f"{r['tflops_executed_per_iteration']:.3f} | {r['achieved_gflops']:.0f} | {peak:.0f} | "
-                     f"{100 * r['achieved_gflops'] / peak:.0f}% | {r['executed_gflops']:.0f} | "
-                     f"{r['peak_memory_gb']:.1f} GB | {REFERENCE[size]} s |")
+        lines.append(
+            f"| {name} | {size}² | {r['seconds_per_iteration']:.2f} ({r['other_run_seconds']:.2f}) "
+            f"| {r['tflops_per_iteration']:.3f}; {r['tflops_executed_per_iteration']:.3f} | "
+            f"{r['achieved_gflops']:.0f} | {peak:.0f} | {100 * r['achieved_gflops'] / peak:.0f}% | "
+            f"{r['executed_gflops']:.0f} | {r['peak_memory_gb']:.1f} GB | {REFERENCE[size]} s |"
+        )
     reuse = rows[3][2]["seconds_per_iteration"]
-    lines += ["", f"Reusing the generator step's translations for the discriminator (`train.reuse_translations`, "
-                  f"a departure from the reference) saves {100 * (1 - reuse / fp32_256['seconds_per_iteration']):.0f}% "
-                  "per iteration at 256².", "",
-              "## Training memory (edges2shoes preset, 256², batch 1)", "",
-              f"The goal is a process peak at or under the reference's 3.9 GB: {fp32_256['peak_memory_gb']:.2f} GB "
-              f"in the fp32 timing run above ({'met' if fp32_256['peak_memory_gb'] <= 3.9 else 'not met'}). "
-              "`benchmarks/memory.py` splits it: the tensors at rest (weights and Adam slots), the most a "
-              "step holds above that (median of 5 steps, from TensorFlow's BFC allocator), and the process "
-              "peak in that run; the rest is TensorFlow itself and what the C allocator keeps.", "",
-              "| variant | tensors at rest | step tensor peak (min-max) | process peak |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "Reusing the generator step's translations for the discriminator "
+        "(`train.reuse_translations`, a departure from the reference) saves "
+        f"{100 * (1 - reuse / fp32_256['seconds_per_iteration']):.0f}% per iteration at 256².",
+        "",
+        "## Training memory (edges2shoes preset, 256², batch 1)",
+        "",
+        "The goal is a process peak at or under the reference's 3.9 GB: "
+        f"{fp32_256['peak_memory_gb']:.2f} GB in the fp32 timing run above "
+        f"({'met' if fp32_256['peak_memory_gb'] <= 3.9 else 'not met'}). `benchmarks/memory.py` "
+        "splits it: the tensors at rest (weights and Adam slots), the most a step holds above "
+        "that (median of 5 steps, from TensorFlow's BFC allocator), and the process peak in that "
+        "run; the rest is TensorFlow itself and what the C allocator keeps.",
+        "",
+        "| variant | tensors at rest | step tensor peak (min-max) | process peak |",
+        "|---|---|---|---|",
+    ]
     for name, m in memory:
         low, high = m["step_tensor_peak_min_max_gb"]
-        lines.append(f"| {name} | {m['resting_tensors_gb']:.2f} GB | {m['step_tensor_peak_gb']:.2f} GB "
-                     f"({low:.2f}-{high:.2f}) | {m['process_peak_gb']:.2f} GB |")
-    lines += ["",
-              "## Inference (SavedModel, `translate_a2b` / `translate_bytes_a2b`, 256²)", "",
-              f"One translation at 256² is {translate_flops['tflops_translate_per_image']:.3f} TFLOP in the "
-              f"reference's form ({translate_flops['tflops_translate_per_image_executed']:.3f} executed). The "
-              "target is that work at 85% of the fp32 peak measured around each timing.", "",
-              "| signature | batch | p50 per call | p95 per call | p50 per image | images/s | peak (GFLOP/s) | "
-              "target per image | met |", "|---|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {name} | {m['resting_tensors_gb']:.2f} GB | {m['step_tensor_peak_gb']:.2f} GB "
+            f"({low:.2f}-{high:.2f}) | {m['process_peak_gb']:.2f} GB |"
+        )
+    lines += [
+        "",
+        "## Inference (SavedModel, `translate_a2b` / `translate_bytes_a2b`, 256²)",
+        "",
+        f"One translation at 256² is {translate_flops['tflops_translate_per_image']:.3f} TFLOP in "
+        f"the reference's form ({translate_flops['tflops_translate_per_image_executed']:.3f} "
+        "executed). The target is that work at 85% of the fp32 peak measured around each timing.",
+        "",
+        "| signature | batch | p50 per call | p95 per call | p50 per image | images/s | peak "
+        "(GFLOP/s) | target per image | met |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for key, value in serve.items():
         if isinstance(value, dict):
             signature, batch = key.rsplit("_batch", 1)
-            target = translate_flops["tflops_translate_per_image"] * 1e12 / (0.85 * value["conv_peak_gflops"] * 1e9)
-            lines.append(f"| {signature} | {batch} | {value['p50_seconds']:.3f} s | {value['p95_seconds']:.3f} s | "
-                         f"{value['p50_seconds_per_image']:.3f} s | {value['images_per_second']:.2f} | "
-                         f"{value['conv_peak_gflops']:.0f} | {target:.3f} s | "
-                         f"{'yes' if value['p50_seconds_per_image'] <= target else 'no'} |")
-    lines += ["",
-              "## Input pipeline", "",
-              f"`tf.data` (decode, resize, random 256² crop, flip, both domains): {pipeline_rate:.0f} images/s, "
-              f"{pipeline_rate / consumed:.0f}x what fp32 training at 256² consumes ({consumed:.2f} images/s).", ""]
+            target = (
+                translate_flops["tflops_translate_per_image"]
+                * 1e12
+                / (0.85 * value["conv_peak_gflops"] * 1e9)
+            )
+            lines.append(
+                f"| {signature} | {batch} | {value['p50_seconds']:.3f} s | "
+                f"{value['p95_seconds']:.3f} s | {value['p50_seconds_per_image']:.3f} s | "
+                f"{value['images_per_second']:.2f} | {value['conv_peak_gflops']:.0f} | "
+                f"{target:.3f} s | {'yes' if value['p50_seconds_per_image'] <= target else 'no'} |"
+            )
+    lines += [
+        "",
+        "## Input pipeline",
+        "",
+        f"`tf.data` (decode, resize, random 256² crop, flip, both domains): {pipeline_rate:.0f} "
+        f"images/s, {pipeline_rate / consumed:.0f}x what fp32 training at 256² consumes "
+        f"({consumed:.2f} images/s).",
+        "",
+    ]
     lines += quality_section()
     with open(os.path.join(HERE, "RESULTS.md"), "w") as handle:
         handle.write("\n".join(lines))

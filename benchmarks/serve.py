@@ -20,10 +20,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from peak import around  # noqa: E402  (benchmarks/peak.py)
 from PIL import Image  # noqa: E402
 
 from munit_tf import serving  # noqa: E402
-from peak import around  # noqa: E402  (benchmarks/peak.py)
 from munit_tf.config import load_config  # noqa: E402
 from munit_tf.training import build_model  # noqa: E402
 
@@ -39,17 +39,26 @@ def timed(call, repeats: int) -> list[float]:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", default="edges2shoes")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8, 32])
-    parser.add_argument("--images-per-batch-size", type=int, default=48, help="images timed per batch size")
+    parser.add_argument(
+        "--images-per-batch-size", type=int, default=48, help="images timed per batch size"
+    )
     args = parser.parse_args()
     config = load_config(args.config, [f"data.new_size={args.size}", f"data.crop_size={args.size}"])
     path = serving.export(build_model(config), os.path.join(tempfile.mkdtemp(), "1"))
     model = tf.saved_model.load(path)
     rng = np.random.default_rng(0)
-    results = {"config": config.name, "size": args.size, "cores": os.cpu_count(), "tensorflow": tf.__version__}
+    results = {
+        "config": config.name,
+        "size": args.size,
+        "cores": os.cpu_count(),
+        "tensorflow": tf.__version__,
+    }
     for batch in args.batches:
         repeats = max(3, args.images_per_batch_size // batch)
         images = rng.uniform(-1, 1, (batch, args.size, args.size, 3)).astype("float32")
@@ -60,10 +69,13 @@ def main():
             pngs.append(buffer.getvalue())
         calls = {
             "translate": lambda: model.signatures["translate_a2b"](
-                images=tf.constant(images), seed=tf.constant([0], tf.int64))["images"].numpy(),
+                images=tf.constant(images), seed=tf.constant([0], tf.int64)
+            )["images"].numpy(),
             "translate_bytes": lambda: model.signatures["translate_bytes_a2b"](
-                image_bytes=tf.constant(pngs), num_styles=tf.constant([1]),
-                seed=tf.constant([0], tf.int64))["output_bytes"].numpy(),
+                image_bytes=tf.constant(pngs),
+                num_styles=tf.constant([1]),
+                seed=tf.constant([0], tf.int64),
+            )["output_bytes"].numpy(),
         }
         for name, call in calls.items():
             times, peak = around(lambda: timed(call, repeats))
@@ -71,8 +83,10 @@ def main():
                 "p50_seconds": round(float(np.percentile(times, 50)), 3),
                 "p95_seconds": round(float(np.percentile(times, 95)), 3),
                 "p50_seconds_per_image": round(float(np.percentile(times, 50)) / batch, 3),
-                "images_per_second": round(batch / float(np.median(times)), 2), "calls": len(times),
-                "conv_peak_gflops": round(peak, 1)}
+                "images_per_second": round(batch / float(np.median(times)), 2),
+                "calls": len(times),
+                "conv_peak_gflops": round(peak, 1),
+            }
     print(json.dumps(results, indent=2))
 
 

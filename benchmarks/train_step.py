@@ -23,9 +23,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from peak import around  # noqa: E402  (benchmarks/peak.py)
 
 from munit_tf.config import load_config  # noqa: E402
-from peak import around  # noqa: E402  (benchmarks/peak.py)
 from munit_tf.training import build_model  # noqa: E402
 
 
@@ -58,37 +58,61 @@ def iteration_flops(model, size: int, batch: int) -> dict:
     enc_s = forward_flops(model.gen_a.enc_style, image)
     dec = forward_flops(model.gen_a.decode, content, style)
     dis = forward_flops(model.dis_a, image)
-    d_update = 2 * enc_c + 2 * dec + 3 * (4 * dis)  # no-grad translations, then D fwd+bwd on 4 images
+    # no-grad translations, then D fwd+bwd on 4 images
+    d_update = 2 * enc_c + 2 * dec + 3 * (4 * dis)
     g_forward = 4 * (enc_c + enc_s) + 4 * dec + 2 * dis + (2 * dec if cfg.loss.recon_x_cyc_w else 0)
     g_update = 3 * g_forward
-    return {"content_encoder": enc_c, "style_encoder": enc_s, "decoder": dec, "discriminator": dis,
-            "dis_update": d_update, "gen_update": g_update, "iteration": d_update + g_update}
+    return {
+        "content_encoder": enc_c,
+        "style_encoder": enc_s,
+        "decoder": dec,
+        "discriminator": dis,
+        "dis_update": d_update,
+        "gen_update": g_update,
+        "iteration": d_update + g_update,
+    }
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", default="edges2shoes")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--set", dest="overrides", action="append", default=[])
-    parser.add_argument("--inference", action="store_true", help="only print the FLOPs of one translation")
+    parser.add_argument(
+        "--inference", action="store_true", help="only print the FLOPs of one translation"
+    )
     args = parser.parse_args()
-    config = load_config(args.config, [f"data.new_size={args.size}", f"data.crop_size={args.size}",
-                                       f"train.batch_size={args.batch}"] + args.overrides)
+    size, batch = args.size, args.batch
+    sized = [f"data.new_size={size}", f"data.crop_size={size}", f"train.batch_size={batch}"]
+    config = load_config(args.config, sized + args.overrides)
     model = build_model(config)
     flops = iteration_flops(model, args.size, args.batch)
     reference = reference_iteration_flops(model, args.size, args.batch)
     if args.inference:  # translate = content encoder + MLP/decoder, per image
-        print(json.dumps({"size": args.size, "tflops_translate_per_image":
-                          round((reference["content_encoder"] + reference["decoder"]) / args.batch / 1e12, 4),
-                          "tflops_translate_per_image_executed":
-                          round((flops["content_encoder"] + flops["decoder"]) / args.batch / 1e12, 4)}))
+        print(
+            json.dumps(
+                {
+                    "size": args.size,
+                    "tflops_translate_per_image": round(
+                        (reference["content_encoder"] + reference["decoder"]) / args.batch / 1e12, 4
+                    ),
+                    "tflops_translate_per_image_executed": round(
+                        (flops["content_encoder"] + flops["decoder"]) / args.batch / 1e12, 4
+                    ),
+                }
+            )
+        )
         return
     rng = np.random.default_rng(0)
-    batch = tuple(tf.constant(rng.uniform(-1, 1, (args.batch, args.size, args.size, 3)).astype("float32"))
-                  for _ in range(2))
+    batch = tuple(
+        tf.constant(rng.uniform(-1, 1, (args.batch, args.size, args.size, 3)).astype("float32"))
+        for _ in range(2)
+    )
     step = tf.function(model.train_step, jit_compile=config.train.jit_compile)
     for _ in range(args.warmup):
         step(batch)["loss_gen_total"].numpy()
@@ -101,22 +125,31 @@ def main():
             times.append(time.perf_counter() - start)
         return times
 
-    times, peak = around(timed_steps, "bfloat16" if config.train.precision == "mixed_bfloat16" else "float32")
+    times, peak = around(
+        timed_steps, "bfloat16" if config.train.precision == "mixed_bfloat16" else "float32"
+    )
     seconds = float(np.median(times))
     result = {
-        "config": config.name, "size": args.size, "batch": args.batch, "precision": config.train.precision,
-        "jit_compile": config.train.jit_compile, "seconds_per_iteration": round(seconds, 3),
+        "config": config.name,
+        "size": args.size,
+        "batch": args.batch,
+        "precision": config.train.precision,
+        "jit_compile": config.train.jit_compile,
+        "seconds_per_iteration": round(seconds, 3),
         "seconds_min_max": [round(min(times), 3), round(max(times), 3)],
         "images_per_second": round(args.batch / seconds, 3),
         "tflops_per_iteration": round(reference["iteration"] / 1e12, 4),  # the reference's work
         "tflops_gen_update": round(reference["gen_update"] / 1e12, 4),
         "tflops_dis_update": round(reference["dis_update"] / 1e12, 4),
-        "tflops_executed_per_iteration": round(flops["iteration"] / 1e12, 4),  # ours (sub-pixel upsampling)
+        "tflops_executed_per_iteration": round(
+            flops["iteration"] / 1e12, 4
+        ),  # ours (sub-pixel upsampling)
         "achieved_gflops": round(reference["iteration"] / seconds / 1e9, 1),
         "executed_gflops": round(flops["iteration"] / seconds / 1e9, 1),
         "conv_peak_gflops": round(peak, 1),  # measured just before and after the timed steps
-        "peak_memory_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2),
-        "tensorflow": tf.__version__, "cores": os.cpu_count(),
+        "peak_memory_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2),
+        "tensorflow": tf.__version__,
+        "cores": os.cpu_count(),
     }
     print(json.dumps(result, indent=2))
 

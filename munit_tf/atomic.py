@@ -62,7 +62,8 @@ def staging_dir(target: str, any_name: bool = False) -> str:
 
 
 def publish(staging: str, target: str) -> None:
-    """Move the finished ``staging`` folder to ``target``, replacing an existing one by renames only."""
+    """Move the finished ``staging`` folder to ``target``, replacing an existing one by renames
+    only."""
     target = os.path.abspath(target)
     aside = None
     if os.path.lexists(target):

@@ -12,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -61,7 +62,9 @@ class LossConfig:
     recon_c_w: float = 1.0
     recon_x_cyc_w: float = 0.0  # explicit style-augmented cycle loss
     vgg_w: float = 0.0  # domain-invariant perceptual loss (off at 256x256, as in the paper)
-    vgg_weights: str = "imagenet"  # "imagenet" (Keras download) or a path to a local .h5/.weights.h5 file
+    vgg_weights: str = (
+        "imagenet"  # "imagenet" (Keras download) or a path to a local .h5/.weights.h5 file
+    )
 
 
 @dataclass
@@ -136,7 +139,7 @@ class MUNITConfig:
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
-    def validate(self) -> "MUNITConfig":
+    def validate(self) -> MUNITConfig:
         _validate(self)
         return self
 
@@ -163,7 +166,11 @@ def _check(condition: bool, name: str, message: str) -> None:
 def _validate(config: MUNITConfig) -> None:
     values = _flatten(config.to_dict())
     for name, choices in _CHOICES.items():
-        _check(values[name] in choices, name, f"must be one of {', '.join(choices)}; got {values[name]!r}")
+        _check(
+            values[name] in choices,
+            name,
+            f"must be one of {', '.join(choices)}; got {values[name]!r}",
+        )
     positive = [k for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool)]
     for name in positive:
         if name in ("gen.n_res", "train.seed", "train.image_save_iter"):
@@ -177,17 +184,29 @@ def _validate(config: MUNITConfig) -> None:
     _check(0 <= config.optim.beta1 < 1, "optim.beta1", "must be in [0, 1)")
     _check(0 <= config.optim.beta2 < 1, "optim.beta2", "must be in [0, 1)")
     data, gen, dis = config.data, config.gen, config.dis
-    _check(data.crop_size <= data.new_size, "data.crop_size",
-           f"must be <= data.new_size ({data.new_size}); got {data.crop_size}")
-    factor = 2 ** gen.n_downsample
-    _check(data.crop_size % factor == 0, "data.crop_size",
-           f"must be divisible by 2**gen.n_downsample = {factor}; got {data.crop_size}")
+    _check(
+        data.crop_size <= data.new_size,
+        "data.crop_size",
+        f"must be <= data.new_size ({data.new_size}); got {data.crop_size}",
+    )
+    factor = 2**gen.n_downsample
+    _check(
+        data.crop_size % factor == 0,
+        "data.crop_size",
+        f"must be divisible by 2**gen.n_downsample = {factor}; got {data.crop_size}",
+    )
     smallest = data.crop_size // 2 ** (dis.num_scales - 1)
-    _check(smallest >= 2 ** dis.n_layer, "data.crop_size",
-           f"{data.crop_size} is too small for {dis.num_scales} discriminator scales of "
-           f"{dis.n_layer} layers (the smallest scale would be {smallest} pixels, needs >= {2 ** dis.n_layer})")
-    _check(data.crop_size >= 2 ** gen.style_n_downsample * 2, "data.crop_size",
-           f"must be >= {2 ** gen.style_n_downsample * 2} for the style encoder")
+    _check(
+        smallest >= 2**dis.n_layer,
+        "data.crop_size",
+        f"{data.crop_size} is too small for {dis.num_scales} discriminator scales of {dis.n_layer} "
+        f"layers (the smallest scale would be {smallest} pixels, needs >= {2**dis.n_layer})",
+    )
+    _check(
+        data.crop_size >= 2**gen.style_n_downsample * 2,
+        "data.crop_size",
+        f"must be >= {2**gen.style_n_downsample * 2} for the style encoder",
+    )
 
 
 def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict:
@@ -209,7 +228,11 @@ def _coerce(value: Any, kind: type, name: str) -> Any:
     if kind is int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        _check(isinstance(value, int) and not isinstance(value, bool), name, f"must be an integer; got {value!r}")
+        _check(
+            isinstance(value, int) and not isinstance(value, bool),
+            name,
+            f"must be an integer; got {value!r}",
+        )
         return value
     if kind is float:
         if isinstance(value, str):
@@ -217,8 +240,11 @@ def _coerce(value: Any, kind: type, name: str) -> Any:
                 value = float(value)
             except ValueError:
                 pass
-        _check(isinstance(value, (int, float)) and not isinstance(value, bool), name,
-               f"must be a number; got {value!r}")
+        _check(
+            isinstance(value, (int, float)) and not isinstance(value, bool),
+            name,
+            f"must be a number; got {value!r}",
+        )
         return float(value)
     if kind is str:
         _check(isinstance(value, str), name, f"must be a string; got {value!r}")
@@ -242,7 +268,14 @@ def _merge(instance: Any, data: Mapping[str, Any], prefix: str = "") -> None:
             setattr(instance, key, _coerce(value, kind, name))
 
 
-PRESETS = ("edges2shoes", "edges2handbags", "summer2winter_yosemite256", "synthia2cityscape", "synthetic", "tiny")
+PRESETS = (
+    "edges2shoes",
+    "edges2handbags",
+    "summer2winter_yosemite256",
+    "synthia2cityscape",
+    "synthetic",
+    "tiny",
+)
 
 
 def _read_yaml(text: str, source: str) -> dict:
@@ -272,10 +305,16 @@ def _resolve(name_or_path: str, seen: tuple = ()) -> dict:
             data = _read_yaml(handle.read(), name_or_path)
         name = os.path.splitext(os.path.basename(name_or_path))[0]
     else:
-        raise ConfigError(f"config: {name_or_path!r} is neither a preset ({', '.join(PRESETS)}) nor a YAML file")
+        raise ConfigError(
+            f"config: {name_or_path!r} is neither a preset ({', '.join(PRESETS)}) nor a YAML file"
+        )
     base = data.pop("base", None)
     layers = _resolve(base, seen + (name_or_path,)) if base else {}
-    return {**_deep_update(layers, data), "name": data.get("name", name)}  # a base's name is not ours
+    # a base's name is not ours
+    return {
+        **_deep_update(layers, data),
+        "name": data.get("name", name),
+    }
 
 
 def _deep_update(base: dict, update: Mapping) -> dict:
@@ -311,10 +350,14 @@ def from_dict(data: Mapping[str, Any]) -> MUNITConfig:
 
 def run_overrides(steps: int | None = None, strategy: str | None = None) -> list[str]:
     """The ``field=value`` overrides of a run's ``--steps`` and ``--strategy`` (None: keep)."""
-    return ([f"train.max_iter={steps}"] if steps else []) + ([f"train.strategy={strategy}"] if strategy else [])
+    return ([f"train.max_iter={steps}"] if steps else []) + (
+        [f"train.strategy={strategy}"] if strategy else []
+    )
 
 
-def load_config(name_or_path: str | MUNITConfig = "edges2shoes", overrides: list[str] | None = None) -> MUNITConfig:
+def load_config(
+    name_or_path: str | MUNITConfig = "edges2shoes", overrides: list[str] | None = None
+) -> MUNITConfig:
     """A validated config from a preset name or a YAML path, with ``field=value`` overrides."""
     if isinstance(name_or_path, MUNITConfig):
         data = name_or_path.to_dict()

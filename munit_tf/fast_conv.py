@@ -59,7 +59,8 @@ def upsample_nearest(x):
 
 
 def is_sub_pixel(kernel_size: int, padding: int, strides: int, pad_type: str) -> bool:
-    """Whether an upsampling conv has the reference decoder's shape that ``upsample_conv5`` takes."""
+    """Whether an upsampling conv has the reference decoder's shape that ``upsample_conv5``
+    takes."""
     return (kernel_size, padding, strides, pad_type) == (5, 2, 1, "reflect")
 
 
@@ -83,18 +84,23 @@ def conv2d(x, kernel, bias, padding: int, pad_type: str, strides: int = 1, upsam
         x = upsample_nearest(x)
     if is_in_blocks(size, strides, filters):
         return conv_in_blocks(x, kernel, padding, pad_type) + bias
-    return _conv(x, kernel, bias, lambda x: pad2d(x, padding, pad_type), strides, split=mode == "serving")
+    return _conv(
+        x, kernel, bias, lambda x: pad2d(x, padding, pad_type), strides, split=mode == "serving"
+    )
 
 
 def _conv(x, kernel, bias=None, prepare=None, strides: int = 1, split: bool = False):
     """``conv2d(prepare(x), kernel, strides, VALID) + bias``: in serving, a stride-1 conv may run a
     single image as two halves; otherwise with the gradient that keeps ``x`` only."""
     if split and strides == 1:
+
         def conv(x):
             out = ops.conv(x, kernel)
             return out if bias is None else tf.nn.bias_add(out, bias)
 
-        return one_image_as_two(prepare(x) if prepare else x, conv, conv, kernel.shape[0], kernel.shape[-1])
+        return one_image_as_two(
+            prepare(x) if prepare else x, conv, conv, kernel.shape[0], kernel.shape[-1]
+        )
     return conv_keeping_input(x, kernel, bias, prepare, strides)
 
 
@@ -102,13 +108,16 @@ def _conv(x, kernel, bias=None, prepare=None, strides: int = 1, split: bool = Fa
 # form: every output pixel of phase (row parity, column parity) sees a 3x3 low-resolution window,
 # and the 5 taps along each axis fall onto its 3 pixels as these rows say. One 3x3 conv with
 # 4x the output channels, then depth_to_space, computes the same thing with 36/100 of the FLOPs.
-_PHASE_TAPS = ((
-    (1, 1, 0, 0, 0), (0, 0, 1, 1, 0), (0, 0, 0, 0, 1)),  # even output rows/columns
-    ((1, 0, 0, 0, 0), (0, 1, 1, 0, 0), (0, 0, 0, 1, 1)))  # odd
+# odd
+_PHASE_TAPS = (
+    ((1, 1, 0, 0, 0), (0, 0, 1, 1, 0), (0, 0, 0, 0, 1)),  # even output rows/columns
+    ((1, 0, 0, 0, 0), (0, 1, 1, 0, 0), (0, 0, 0, 1, 1)),
+)
 
 
 def upsample_conv5(x, kernel, bias, split: bool = False):
-    """``conv5x5_valid(reflect_pad(upsample_nearest_x2(x), 2)) + bias``, exactly, at 36% of the FLOPs.
+    """``conv5x5_valid(reflect_pad(upsample_nearest_x2(x), 2)) + bias``, exactly, at 36% of the
+    FLOPs.
 
     The sub-pixel form computes the conv over the upsampled image of ``x`` padded symmetrically
     by one pixel. That differs from the reflection-padded upsampled image in one tap of the
@@ -120,16 +129,24 @@ def upsample_conv5(x, kernel, bias, split: bool = False):
     taps = ops.convert_to_tensor(_PHASE_TAPS, kernel.dtype)  # (parity, 3, 5)
     phases = ops.einsum("yak,xbl,klio->abiyxo", taps, taps, kernel)
     phases = ops.reshape(phases, (3, 3, kernel.shape[2], 4 * channels))
-    inner = _conv(x, phases, prepare=lambda x: ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric"),
-                  split=split)
+    inner = _conv(
+        x,
+        phases,
+        prepare=lambda x: ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric"),
+        split=split,
+    )
     inner = tf.nn.depth_to_space(inner, 2)  # channel block (row parity, column parity) -> pixel
 
     def rows(difference, taps):  # true (reflecting) horizontal layout, one output row
-        up = ops.pad(ops.repeat(difference, 2, axis=2), [[0, 0], [0, 0], [2, 2], [0, 0]], mode="reflect")
+        up = ops.pad(
+            ops.repeat(difference, 2, axis=2), [[0, 0], [0, 0], [2, 2], [0, 0]], mode="reflect"
+        )
         return ops.conv(up, taps, padding="valid")
 
     def columns(difference, taps):  # the sub-pixel form's vertical layout, one output column
-        up = ops.repeat(ops.pad(difference, [[0, 0], [1, 1], [0, 0], [0, 0]], mode="symmetric"), 2, axis=1)
+        up = ops.repeat(
+            ops.pad(difference, [[0, 0], [1, 1], [0, 0], [0, 0]], mode="symmetric"), 2, axis=1
+        )
         return ops.conv(up, taps, padding="valid")
 
     height, width = tf.shape(inner)[1], tf.shape(inner)[2]
@@ -139,8 +156,9 @@ def upsample_conv5(x, kernel, bias, split: bool = False):
     right = columns(x[:, :, -2:-1] - x[:, :, -1:], kernel[:, 4:])
     zeros_rows = tf.zeros(tf.stack([tf.shape(x)[0], height - 2, width, channels]), inner.dtype)
     zeros_columns = tf.zeros(tf.stack([tf.shape(x)[0], height, width - 2, channels]), inner.dtype)
-    correction = (ops.concatenate([top, zeros_rows, bottom], axis=1)
-                  + ops.concatenate([left, zeros_columns, right], axis=2))
+    correction = ops.concatenate([top, zeros_rows, bottom], axis=1) + ops.concatenate(
+        [left, zeros_columns, right], axis=2
+    )
     return inner + correction + bias
 
 
@@ -169,10 +187,20 @@ def conv_keeping_input(x, kernel, bias=None, prepare=None, strides: int = 1):
             with tf.GradientTape() as tape, tf.control_dependencies([d_out]):
                 tape.watch(x)
                 prepared = prepare(x)
-            d_prepared = tf.raw_ops.Conv2DBackpropInput(input_sizes=tf.shape(prepared), filter=kernel,
-                                                        out_backprop=d_out, strides=window, padding="VALID")
-            d_kernel = tf.raw_ops.Conv2DBackpropFilter(input=prepared, filter_sizes=tf.shape(kernel),
-                                                       out_backprop=d_out, strides=window, padding="VALID")
+            d_prepared = tf.raw_ops.Conv2DBackpropInput(
+                input_sizes=tf.shape(prepared),
+                filter=kernel,
+                out_backprop=d_out,
+                strides=window,
+                padding="VALID",
+            )
+            d_kernel = tf.raw_ops.Conv2DBackpropFilter(
+                input=prepared,
+                filter_sizes=tf.shape(kernel),
+                out_backprop=d_out,
+                strides=window,
+                padding="VALID",
+            )
             d_bias = (tf.raw_ops.BiasAddGrad(out_backprop=d_out),) if with_bias else ()
             return (tape.gradient(prepared, x, output_gradients=d_prepared), d_kernel) + d_bias
 
@@ -200,8 +228,10 @@ def one_image_as_two(x, conv, plain, size: int, channels: int):
         out_height = height - size + 1
         half = (out_height + 1) // 2
         x = tf.pad(x, [[0, 0], [0, 2 * half - out_height], [0, 0], [0, 0]])  # an even output height
-        tiles = tf.reshape(tf.stack([x[:, :half + size - 1], x[:, half:]], axis=1),
-                           [2, half + size - 1, width, channels])
+        tiles = tf.reshape(
+            tf.stack([x[:, : half + size - 1], x[:, half:]], axis=1),
+            [2, half + size - 1, width, channels],
+        )
         out = conv(tiles)
         return tf.reshape(out, [1, 2 * half, tf.shape(out)[2], out.shape[-1]])[:, :out_height]
 
@@ -209,9 +239,12 @@ def one_image_as_two(x, conv, plain, size: int, channels: int):
 
 
 def _block_taps(size: int) -> list:
-    """taps[m][t][r][u] = 1 where kernel row u reaches input row 2(p + m) + t from output row 2p + r."""
-    return [[[[float(u == 2 * m + t - r) for u in range(size)] for r in range(2)] for t in range(2)]
-            for m in range(size // 2 + 1)]
+    """taps[m][t][r][u] = 1 where kernel row u reaches input row 2(p + m) + t from output row 2p +
+    r."""
+    return [
+        [[[float(u == 2 * m + t - r) for u in range(size)] for r in range(2)] for t in range(2)]
+        for m in range(size // 2 + 1)
+    ]
 
 
 def conv_in_blocks(x, kernel, padding: int = 0, pad_type: str = "reflect"):
@@ -227,11 +260,13 @@ def conv_in_blocks(x, kernel, padding: int = 0, pad_type: str = "reflect"):
     taps = ops.convert_to_tensor(_block_taps(size), kernel.dtype)  # (m, t, r, u)
     height, width = tf.shape(x)[1] + 2 * padding, tf.shape(x)[2] + 2 * padding
 
-    def prepare(x):  # padded, whole blocks (the extra row and column are cropped), blocks as channels
+    def prepare(
+        x,
+    ):  # padded, whole blocks (the extra row and column are cropped), blocks as channels
         x = pad2d(x, padding, pad_type)
         return tf.nn.space_to_depth(tf.pad(x, [[0, 0], [0, height % 2], [0, width % 2], [0, 0]]), 2)
 
     blocks = ops.einsum("mtru,nwsv,uvio->mntwirso", taps, taps, kernel)
     blocks = ops.reshape(blocks, (size // 2 + 1, size // 2 + 1, 4 * in_channels, 4 * out_channels))
     out = tf.nn.depth_to_space(conv_keeping_input(x, blocks, prepare=prepare), 2)
-    return out[:, :height - size + 1, :width - size + 1]
+    return out[:, : height - size + 1, : width - size + 1]

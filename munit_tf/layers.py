@@ -19,10 +19,13 @@ from munit_tf.errors import InvalidInput
 
 EPSILON = 1e-5  # PyTorch's default for InstanceNorm2d, batch_norm and MUNIT's LayerNorm
 
+
 def initializer(name: str) -> keras.initializers.Initializer:
     """The reference's ``weights_init``: kaiming-normal (fan-in, untruncated) or N(0, 0.02)."""
     if name == "kaiming":
-        return keras.initializers.VarianceScaling(2.0, mode="fan_in", distribution="untruncated_normal")
+        return keras.initializers.VarianceScaling(
+            2.0, mode="fan_in", distribution="untruncated_normal"
+        )
     if name == "gaussian":
         return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
     raise InvalidInput(f"unknown initializer {name!r}")
@@ -85,8 +88,9 @@ class MunitLayerNorm(keras.layers.Layer):
 
     def build(self, input_shape):
         channels = input_shape[-1]
-        self.gamma = self.add_weight(shape=(channels,), initializer=keras.initializers.RandomUniform(0.0, 1.0),
-                                     name="gamma")
+        self.gamma = self.add_weight(
+            shape=(channels,), initializer=keras.initializers.RandomUniform(0.0, 1.0), name="gamma"
+        )
         self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
 
     def call(self, x):
@@ -112,20 +116,47 @@ def instance_norm() -> keras.layers.Layer:
 class ConvBlock(keras.layers.Layer):
     """pad -> Conv2D (VALID, bias) -> norm -> activation: the reference's ``Conv2dBlock``.
 
-    ``norm`` is "none", "in", "ln" or "adain"; with "adain" the caller passes ``adain=(beta, gamma)``.
-    """
+    ``norm`` is "none", "in", "ln" or "adain"; with "adain" the caller passes ``adain=(beta,
+    gamma)``."""
 
     upsample = False  # nearest x2 upsampling before the padding (UpsampleConvBlock)
 
-    def __init__(self, filters: int, kernel_size: int, strides: int = 1, padding: int = 0, norm: str = "none",
-                 activation: str = "relu", pad_type: str = "reflect", init: str = "kaiming", **kwargs):
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int,
+        strides: int = 1,
+        padding: int = 0,
+        norm: str = "none",
+        activation: str = "relu",
+        pad_type: str = "reflect",
+        init: str = "kaiming",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        self.filters, self.kernel_size, self.strides, self.padding = filters, kernel_size, strides, padding
-        self.norm_type, self.activation_type, self.pad_type, self.init = norm, activation, pad_type, init
-        self.conv = keras.layers.Conv2D(filters, kernel_size, strides=strides, padding="valid",
-                                        kernel_initializer=initializer(init), bias_initializer="zeros", name="conv")
-        self.norm = {"none": None, "in": instance_norm(), "ln": MunitLayerNorm(name="norm"),
-                     "adain": AdaptiveInstanceNorm(name="norm")}[norm]
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.strides = strides
+        self.padding = padding
+        self.norm_type = norm
+        self.activation_type = activation
+        self.pad_type = pad_type
+        self.init = init
+        self.conv = keras.layers.Conv2D(
+            filters,
+            kernel_size,
+            strides=strides,
+            padding="valid",
+            kernel_initializer=initializer(init),
+            bias_initializer="zeros",
+            name="conv",
+        )
+        self.norm = {
+            "none": None,
+            "in": instance_norm(),
+            "ln": MunitLayerNorm(name="norm"),
+            "adain": AdaptiveInstanceNorm(name="norm"),
+        }[norm]
         self.activation = activation_layer(activation)
 
     def build(self, input_shape):
@@ -137,7 +168,9 @@ class ConvBlock(keras.layers.Layer):
         """The padded VALID convolution (upsampled first in ``UpsampleConvBlock``), in the form
         ``fast_conv`` is tracing (an exact, faster one unless it says "reference")."""
         kernel, bias = ops.cast(self.conv.kernel, x.dtype), ops.cast(self.conv.bias, x.dtype)
-        return fast_conv.conv2d(x, kernel, bias, self.padding, self.pad_type, self.strides, self.upsample)
+        return fast_conv.conv2d(
+            x, kernel, bias, self.padding, self.pad_type, self.strides, self.upsample
+        )
 
     def call(self, x, adain=None):
         x = self.convolve(x)
@@ -148,9 +181,17 @@ class ConvBlock(keras.layers.Layer):
         return self.activation(x) if self.activation is not None else x
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
-                "strides": self.strides, "padding": self.padding, "norm": self.norm_type,
-                "activation": self.activation_type, "pad_type": self.pad_type, "init": self.init}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "norm": self.norm_type,
+            "activation": self.activation_type,
+            "pad_type": self.pad_type,
+            "init": self.init,
+        }
 
 
 @keras.saving.register_keras_serializable(package="munit_tf")
@@ -166,12 +207,22 @@ class UpsampleConvBlock(ConvBlock):
 
 @keras.saving.register_keras_serializable(package="munit_tf")
 class ResBlock(keras.layers.Layer):
-    """Two 3x3 ConvBlocks (the second without activation) plus the identity; nothing after the add."""
+    """Two 3x3 ConvBlocks (the second without activation) plus the identity; nothing after the
+    add."""
 
-    def __init__(self, filters: int, norm: str = "in", activation: str = "relu", pad_type: str = "reflect",
-                 **kwargs):
+    def __init__(
+        self,
+        filters: int,
+        norm: str = "in",
+        activation: str = "relu",
+        pad_type: str = "reflect",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        self.filters, self.norm_type, self.activation_type, self.pad_type = filters, norm, activation, pad_type
+        self.filters = filters
+        self.norm_type = norm
+        self.activation_type = activation
+        self.pad_type = pad_type
         self.conv1 = ConvBlock(filters, 3, 1, 1, norm, activation, pad_type, name="conv1")
         self.conv2 = ConvBlock(filters, 3, 1, 1, norm, "none", pad_type, name="conv2")
 
@@ -181,20 +232,36 @@ class ResBlock(keras.layers.Layer):
         return x + self.conv2(self.conv1(x, adain=first), adain=second)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "norm": self.norm_type,
-                "activation": self.activation_type, "pad_type": self.pad_type}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "norm": self.norm_type,
+            "activation": self.activation_type,
+            "pad_type": self.pad_type,
+        }
 
 
 @keras.saving.register_keras_serializable(package="munit_tf")
 class MLP(keras.layers.Layer):
     """Style code -> AdaIN parameters: ``n_blk`` Dense layers, ReLU between, none at the end."""
 
-    def __init__(self, hidden_dim: int, output_dim: int, n_blk: int = 3, activation: str = "relu", **kwargs):
+    def __init__(
+        self, hidden_dim: int, output_dim: int, n_blk: int = 3, activation: str = "relu", **kwargs
+    ):
         super().__init__(**kwargs)
-        self.hidden_dim, self.output_dim, self.n_blk, self.activation_type = hidden_dim, output_dim, n_blk, activation
-        self.dense = [keras.layers.Dense(hidden_dim if i < n_blk - 1 else output_dim,
-                                         kernel_initializer=initializer("kaiming"), bias_initializer="zeros",
-                                         name=f"fc{i}") for i in range(n_blk)]
+        self.hidden_dim = hidden_dim
+        self.output_dim = output_dim
+        self.n_blk = n_blk
+        self.activation_type = activation
+        self.dense = [
+            keras.layers.Dense(
+                hidden_dim if i < n_blk - 1 else output_dim,
+                kernel_initializer=initializer("kaiming"),
+                bias_initializer="zeros",
+                name=f"fc{i}",
+            )
+            for i in range(n_blk)
+        ]
         self.activations = [activation_layer(activation) for _ in range(n_blk - 1)]
 
     def call(self, x):
@@ -205,8 +272,13 @@ class MLP(keras.layers.Layer):
         return x
 
     def get_config(self):
-        return {**super().get_config(), "hidden_dim": self.hidden_dim, "output_dim": self.output_dim,
-                "n_blk": self.n_blk, "activation": self.activation_type}
+        return {
+            **super().get_config(),
+            "hidden_dim": self.hidden_dim,
+            "output_dim": self.output_dim,
+            "n_blk": self.n_blk,
+            "activation": self.activation_type,
+        }
 
 
 @keras.saving.register_keras_serializable(package="munit_tf")

@@ -24,7 +24,8 @@ def recon_loss(prediction, target):
 
 
 def dis_loss(real_outputs, fake_outputs, gan_type: str = "lsgan"):
-    """Discriminator loss summed over scales. LSGAN: mean((D(fake) - 0)^2) + mean((D(real) - 1)^2)."""
+    """Discriminator loss summed over scales. LSGAN: mean((D(fake) - 0)^2) + mean((D(real) -
+    1)^2)."""
     total = 0.0
     for real, fake in zip(real_outputs, fake_outputs):
         real, fake = _f32(real), _f32(fake)
@@ -40,18 +41,25 @@ def gen_adv_loss(fake_outputs, gan_type: str = "lsgan"):
     total = 0.0
     for fake in fake_outputs:
         fake = _f32(fake)
-        total += ops.mean(ops.square(fake - 1.0)) if gan_type == "lsgan" else ops.mean(ops.softplus(-fake))
+        total += (
+            ops.mean(ops.square(fake - 1.0))
+            if gan_type == "lsgan"
+            else ops.mean(ops.softplus(-fake))
+        )
     return total
 
 
 def l2_penalty(variables, weight_decay: float):
-    """``wd / 2 * sum(theta^2)``: its gradient is PyTorch Adam's coupled weight decay ``wd * theta``.
+    """``wd / 2 * sum(theta^2)``: its gradient is PyTorch Adam's coupled weight decay ``wd *
+    theta``.
 
     Adding it to the loss (rather than to the gradients) keeps it correct under loss scaling.
     """
     if not weight_decay:
         return 0.0
-    return 0.5 * weight_decay * ops.sum(ops.stack([ops.sum(ops.square(_f32(v))) for v in variables]))
+    return (
+        0.5 * weight_decay * ops.sum(ops.stack([ops.sum(ops.square(_f32(v))) for v in variables]))
+    )
 
 
 _VGG_BGR_MEAN = (103.939, 116.779, 123.680)
@@ -81,7 +89,9 @@ class PerceptualLoss(keras.layers.Layer):
         return (features - mean) * ops.rsqrt(variance + EPSILON)
 
     def call(self, images, targets):
-        return ops.mean(ops.square(self._normalized_features(images) - self._normalized_features(targets)))
+        return ops.mean(
+            ops.square(self._normalized_features(images) - self._normalized_features(targets))
+        )
 
     def get_config(self):
         return {**super().get_config(), "weights": self.weights_source}
@@ -89,8 +99,11 @@ class PerceptualLoss(keras.layers.Layer):
 
 def build_vgg_features(weights: str = "imagenet") -> keras.Model:
     """VGG16 blocks 1-3 with their pools, block 4 convs without pool4, block 5 convs to relu5_3."""
-    vgg = feature_networks.vgg16(weights, hint=" for the perceptual loss. Set loss.vgg_weights to a local VGG16 "
-                                 "notop weights file, or loss.vgg_w to 0.")
+    vgg = feature_networks.vgg16(
+        weights,
+        hint=" for the perceptual loss. Set loss.vgg_weights to a local VGG16 "
+        "notop weights file, or loss.vgg_w to 0.",
+    )
     x = inputs = keras.Input((None, None, 3))
     for layer in vgg.layers[1:]:
         if layer.name == "block4_pool":

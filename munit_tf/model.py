@@ -27,7 +27,8 @@ SAVE_FORMAT = 1  # of the .keras file's MUNIT config; a newer one is refused wit
 
 
 def generators(holder, direction: str):
-    """(source generator, target generator) of ``holder.gen_a`` / ``gen_b`` for ``a2b`` / ``b2a``."""
+    """(source generator, target generator) of ``holder.gen_a`` / ``gen_b`` for ``a2b`` /
+    ``b2a``."""
     if direction == "a2b":
         return holder.gen_a, holder.gen_b
     if direction == "b2a":
@@ -37,8 +38,11 @@ def generators(holder, direction: str):
 
 def min_image_size(config: MUNITConfig) -> int:
     """The smallest square input every network accepts: enough to create all weights."""
-    size = max(2 ** config.gen.style_n_downsample * 2, 2 ** config.dis.n_layer * 2 ** (config.dis.num_scales - 1))
-    step = 2 ** config.gen.n_downsample
+    size = max(
+        2**config.gen.style_n_downsample * 2,
+        2**config.dis.n_layer * 2 ** (config.dis.num_scales - 1),
+    )
+    step = 2**config.gen.n_downsample
     return -(-size // step) * step
 
 
@@ -89,18 +93,28 @@ class MUNIT(keras.Model):
             self.gen_b = Generator(config.data.input_dim_b, config.gen, name="gen_b")
             self.dis_a = Discriminator(config.dis, name="dis_a")
             self.dis_b = Discriminator(config.dis, name="dis_b")
-        self.perceptual = losses.PerceptualLoss(config.loss.vgg_weights) if config.loss.vgg_w > 0 else None
+        self.perceptual = (
+            losses.PerceptualLoss(config.loss.vgg_weights) if config.loss.vgg_w > 0 else None
+        )
         self._build_networks()
         # Updates left out by train.on_nonfinite = "skip" (generator, discriminator); checkpointed.
-        self.skipped_updates = self.add_weight(shape=(2,), dtype="int64", initializer="zeros", trainable=False,
-                                               name="skipped_updates", aggregation="only_first_replica")
+        self.skipped_updates = self.add_weight(
+            shape=(2,),
+            dtype="int64",
+            initializer="zeros",
+            trainable=False,
+            name="skipped_updates",
+            aggregation="only_first_replica",
+        )
         self.gen_optimizer = None
         self.dis_optimizer = None
 
     def _build_networks(self):
         size = min_image_size(self.config)
-        for gen, dis, channels in ((self.gen_a, self.dis_a, self.config.data.input_dim_a),
-                                   (self.gen_b, self.dis_b, self.config.data.input_dim_b)):
+        for gen, dis, channels in (
+            (self.gen_a, self.dis_a, self.config.data.input_dim_a),
+            (self.gen_b, self.dis_b, self.config.data.input_dim_b),
+        ):
             x = ops.zeros((1, size, size, channels))
             gen(x)
             dis(x)
@@ -116,11 +130,13 @@ class MUNIT(keras.Model):
 
     @property
     def step(self):
-        """Completed training iterations (the generator optimiser's counter, saved in checkpoints)."""
+        """Completed training iterations (the generator optimiser's counter, saved in
+        checkpoints)."""
         return self.gen_optimizer.iterations
 
     def compile(self, gen_optimizer=None, dis_optimizer=None, jit_compile=None, **kwargs):
-        """Create (and build, so that ``tf.distribute`` sees every variable up front) both optimisers.
+        """Create (and build, so that ``tf.distribute`` sees every variable up front) both
+        optimisers.
 
         Call inside ``strategy.scope()`` when distributing.
         """
@@ -129,9 +145,15 @@ class MUNIT(keras.Model):
         super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
         dtype = self.config.train.precision
         self.gen_optimizer = precision.for_precision(
-            gen_optimizer or make_optimizer(self.config.optim, "gen_optimizer"), dtype, "gen_loss_scale")
+            gen_optimizer or make_optimizer(self.config.optim, "gen_optimizer"),
+            dtype,
+            "gen_loss_scale",
+        )
         self.dis_optimizer = precision.for_precision(
-            dis_optimizer or make_optimizer(self.config.optim, "dis_optimizer"), dtype, "dis_loss_scale")
+            dis_optimizer or make_optimizer(self.config.optim, "dis_optimizer"),
+            dtype,
+            "dis_loss_scale",
+        )
         self.gen_optimizer.build(self.generator_variables)
         self.dis_optimizer.build(self.discriminator_variables)
 
@@ -157,11 +179,17 @@ class MUNIT(keras.Model):
         replicas = strategy.num_replicas_in_sync
         context = tf.distribute.get_replica_context()  # None when called outside strategy.run
         replica = context.replica_id_in_sync_group if context is not None else 0
-        seed = tf.stack([tf.constant(self.config.train.seed, tf.int64),
-                         tf.cast(self.step, tf.int64) * 2 + stream])
-        codes = tf.random.stateless_normal([local_batch * replicas, 2, self.config.gen.style_dim], seed)
+        seed = tf.stack(
+            [
+                tf.constant(self.config.train.seed, tf.int64),
+                tf.cast(self.step, tf.int64) * 2 + stream,
+            ]
+        )
+        codes = tf.random.stateless_normal(
+            [local_batch * replicas, 2, self.config.gen.style_dim], seed
+        )
         start = tf.cast(replica, tf.int32) * local_batch
-        codes = codes[start:start + local_batch]
+        codes = codes[start : start + local_batch]
         return codes[:, 0], codes[:, 1]
 
     def discriminator_step(self, x_a, x_b, x_ab=None, x_ba=None):
@@ -175,15 +203,24 @@ class MUNIT(keras.Model):
         x_ab, x_ba = tf.stop_gradient(x_ab), tf.stop_gradient(x_ba)
         variables = self.discriminator_variables
         with tf.GradientTape() as tape:
-            loss_dis_a = losses.dis_loss(*_two_calls_as_one(self.dis_a, (x_a, x_ba)), cfg.dis.gan_type)
-            loss_dis_b = losses.dis_loss(*_two_calls_as_one(self.dis_b, (x_b, x_ab)), cfg.dis.gan_type)
+            loss_dis_a = losses.dis_loss(
+                *_two_calls_as_one(self.dis_a, (x_a, x_ba)), cfg.dis.gan_type
+            )
+            loss_dis_b = losses.dis_loss(
+                *_two_calls_as_one(self.dis_b, (x_b, x_ab)), cfg.dis.gan_type
+            )
             loss_dis_total = cfg.loss.gan_w * (loss_dis_a + loss_dis_b)
             objective = self._objective(self.dis_optimizer, loss_dis_total, variables)
         self._update(self.dis_optimizer, tape, objective, variables)
-        return {"loss_dis_a": loss_dis_a, "loss_dis_b": loss_dis_b, "loss_dis_total": loss_dis_total}
+        return {
+            "loss_dis_a": loss_dis_a,
+            "loss_dis_b": loss_dis_b,
+            "loss_dis_total": loss_dis_total,
+        }
 
     def generator_step(self, x_a, x_b):
-        """``gen_update``: reconstruction, latent reconstruction, optional cycle/perceptual, adversarial."""
+        """``gen_update``: reconstruction, latent reconstruction, optional cycle/perceptual,
+        adversarial."""
         cfg, w = self.config, self.config.loss
         s_a, s_b = self._random_styles(tf.shape(x_a)[0], stream=1)
         variables = self.generator_variables
@@ -194,11 +231,17 @@ class MUNIT(keras.Model):
             # Both decoders take one stack of the contents, so c_a has two uses (this stack and its
             # recon_c target), not three: see _two_calls_as_one.
             contents = ops.concatenate([c_a, c_b], axis=0)
-            x_a_recon, x_ba = _split_in_two(self.gen_a.decode(contents, ops.concatenate([s_a_prime, s_a], axis=0)))
-            x_ab, x_b_recon = _split_in_two(self.gen_b.decode(contents, ops.concatenate([s_b, s_b_prime], axis=0)))
+            x_a_recon, x_ba = _split_in_two(
+                self.gen_a.decode(contents, ops.concatenate([s_a_prime, s_a], axis=0))
+            )
+            x_ab, x_b_recon = _split_in_two(
+                self.gen_b.decode(contents, ops.concatenate([s_b, s_b_prime], axis=0))
+            )
             c_b_recon, s_a_recon = self.gen_a.encode(x_ba)
             c_a_recon, s_b_recon = self.gen_b.encode(x_ab)
-            if cfg.train.reuse_translations:  # D learns from these translations, then G is judged by the new D
+            if (
+                cfg.train.reuse_translations
+            ):  # D learns from these translations, then G is judged by the new D
                 with tape.stop_recording():
                     out.update(self.discriminator_step(x_a, x_b, x_ab, x_ba))
 
@@ -206,22 +249,28 @@ class MUNIT(keras.Model):
             out["loss_gen_recon_x_b"] = losses.recon_loss(x_b_recon, x_b)
             out["loss_gen_recon_s_a"] = losses.recon_loss(s_a_recon, s_a)
             out["loss_gen_recon_s_b"] = losses.recon_loss(s_b_recon, s_b)
-            out["loss_gen_recon_c_a"] = losses.recon_loss(c_a_recon, c_a)  # target not detached, as the reference
+            # target not detached, as the reference
+            out["loss_gen_recon_c_a"] = losses.recon_loss(c_a_recon, c_a)
             out["loss_gen_recon_c_b"] = losses.recon_loss(c_b_recon, c_b)
             out["loss_gen_adv_a"] = losses.gen_adv_loss(self.dis_a(x_ba), cfg.dis.gan_type)
             out["loss_gen_adv_b"] = losses.gen_adv_loss(self.dis_b(x_ab), cfg.dis.gan_type)
-            total = (w.gan_w * (out["loss_gen_adv_a"] + out["loss_gen_adv_b"])
-                     + w.recon_x_w * (out["loss_gen_recon_x_a"] + out["loss_gen_recon_x_b"])
-                     + w.recon_s_w * (out["loss_gen_recon_s_a"] + out["loss_gen_recon_s_b"])
-                     + w.recon_c_w * (out["loss_gen_recon_c_a"] + out["loss_gen_recon_c_b"]))
+            total = (
+                w.gan_w * (out["loss_gen_adv_a"] + out["loss_gen_adv_b"])
+                + w.recon_x_w * (out["loss_gen_recon_x_a"] + out["loss_gen_recon_x_b"])
+                + w.recon_s_w * (out["loss_gen_recon_s_a"] + out["loss_gen_recon_s_b"])
+                + w.recon_c_w * (out["loss_gen_recon_c_a"] + out["loss_gen_recon_c_b"])
+            )
             if w.recon_x_cyc_w > 0:
                 x_aba = self.gen_a.decode(c_a_recon, s_a_prime)
                 x_bab = self.gen_b.decode(c_b_recon, s_b_prime)
                 out["loss_gen_cycrecon_x_a"] = losses.recon_loss(x_aba, x_a)
                 out["loss_gen_cycrecon_x_b"] = losses.recon_loss(x_bab, x_b)
-                total += w.recon_x_cyc_w * (out["loss_gen_cycrecon_x_a"] + out["loss_gen_cycrecon_x_b"])
+                total += w.recon_x_cyc_w * (
+                    out["loss_gen_cycrecon_x_a"] + out["loss_gen_cycrecon_x_b"]
+                )
             if w.vgg_w > 0:
-                out["loss_gen_vgg_a"] = self.perceptual(x_ba, x_b)  # translation vs its source image
+                # translation vs its source image
+                out["loss_gen_vgg_a"] = self.perceptual(x_ba, x_b)
                 out["loss_gen_vgg_b"] = self.perceptual(x_ab, x_a)
                 total += w.vgg_w * (out["loss_gen_vgg_a"] + out["loss_gen_vgg_b"])
             out["loss_gen_total"] = total
@@ -233,18 +282,26 @@ class MUNIT(keras.Model):
         return updates.objective(optimizer, loss, variables, self.config.optim.weight_decay)
 
     def _update(self, optimizer, tape, objective, variables):
-        """Apply the update (see ``updates.apply``); count it if ``on_nonfinite = "skip"`` left it out."""
-        applied = updates.apply(optimizer, tape, objective, variables, self.config.train.on_nonfinite == "skip")
+        """Apply the update (see ``updates.apply``); count it if ``on_nonfinite = "skip"`` left it
+        out."""
+        applied = updates.apply(
+            optimizer, tape, objective, variables, self.config.train.on_nonfinite == "skip"
+        )
         if applied is not None:
             index = 0 if optimizer is self.gen_optimizer else 1
-            self.skipped_updates.assign_add(tf.one_hot(index, 2, dtype=tf.int64) * tf.cast(~applied, tf.int64))
+            self.skipped_updates.assign_add(
+                tf.one_hot(index, 2, dtype=tf.int64) * tf.cast(~applied, tf.int64)
+            )
 
     def train_step(self, data):
         x_a, x_b = data
         logs = {} if self.config.train.reuse_translations else self.discriminator_step(x_a, x_b)
         logs.update(self.generator_step(x_a, x_b))
         if self.config.train.on_nonfinite == "skip":
-            logs["skipped_gen_updates"], logs["skipped_dis_updates"] = self.skipped_updates[0], self.skipped_updates[1]
+            logs["skipped_gen_updates"], logs["skipped_dis_updates"] = (
+                self.skipped_updates[0],
+                self.skipped_updates[1],
+            )
         # Rank-1 values: multi-worker fit() reduces step outputs along axis 0.
         return {name: tf.reshape(tf.cast(value, tf.float32), [1]) for name, value in logs.items()}
 
@@ -296,12 +353,16 @@ class MUNIT(keras.Model):
         if len(style.shape) == 4:
             style = target.encode_style(style)
         elif len(style.shape) != 2 or style.shape[-1] != self.config.gen.style_dim:
-            raise InvalidInput(f"style must be None, an int, codes of shape (B, {self.config.gen.style_dim}) or "
-                               f"reference images (B, H, W, C); got shape {tuple(style.shape)}")
+            raise InvalidInput(
+                f"style must be None, an int, codes of shape (B, {self.config.gen.style_dim}) or "
+                f"reference images (B, H, W, C); got shape {tuple(style.shape)}"
+            )
         if style.shape[0] == 1 and batch > 1:
             style = ops.repeat(style, batch, axis=0)
         if style.shape[0] != batch:
-            raise InvalidInput(f"{style.shape[0]} styles given for {batch} images (give 1 or {batch})")
+            raise InvalidInput(
+                f"{style.shape[0]} styles given for {batch} images (give 1 or {batch})"
+            )
         return target.decode(content, style)
 
     def call(self, inputs, training=False):
@@ -309,7 +370,9 @@ class MUNIT(keras.Model):
         x_a, x_b = inputs
         s_a = keras.random.normal((ops.shape(x_b)[0], self.config.gen.style_dim))
         s_b = keras.random.normal((ops.shape(x_a)[0], self.config.gen.style_dim))
-        return self.gen_b.decode(self.gen_a.encode_content(x_a), s_b), self.gen_a.decode(self.gen_b.encode_content(x_b), s_a)
+        return self.gen_b.decode(self.gen_a.encode_content(x_a), s_b), self.gen_a.decode(
+            self.gen_b.encode_content(x_b), s_a
+        )
 
     # ----------------------------------------------------------------------------------------
     # Keras saving: model.save("m.keras") / keras.models.load_model("m.keras")
@@ -321,8 +384,10 @@ class MUNIT(keras.Model):
     def from_config(cls, config):
         written = config.get("save_format", 1)
         if not isinstance(written, int) or written > SAVE_FORMAT:
-            raise InvalidInput(f"this MUNIT was saved by a newer munit-tf (save format {written}; this version reads "
-                               f"formats up to {SAVE_FORMAT}): upgrade munit-tf to load it")
+            raise InvalidInput(
+                f"this MUNIT was saved by a newer munit-tf (save format {written}; this version "
+                f"reads formats up to {SAVE_FORMAT}): upgrade munit-tf to load it"
+            )
         return cls(config["config"], name=config.get("name", "munit"))
 
     def get_compile_config(self):
@@ -330,11 +395,15 @@ class MUNIT(keras.Model):
         before Keras restores their state (moments, iteration and bias-correction step)."""
         if self.gen_optimizer is None:
             return None
-        return {"gen_optimizer": keras.optimizers.serialize(unwrapped(self.gen_optimizer)),
-                "dis_optimizer": keras.optimizers.serialize(unwrapped(self.dis_optimizer)),
-                "jit_compile": bool(self.jit_compile)}
+        return {
+            "gen_optimizer": keras.optimizers.serialize(unwrapped(self.gen_optimizer)),
+            "dis_optimizer": keras.optimizers.serialize(unwrapped(self.dis_optimizer)),
+            "jit_compile": bool(self.jit_compile),
+        }
 
     def compile_from_config(self, config):
-        self.compile(gen_optimizer=keras.optimizers.deserialize(config["gen_optimizer"]),
-                     dis_optimizer=keras.optimizers.deserialize(config["dis_optimizer"]),
-                     jit_compile=config.get("jit_compile", False))
+        self.compile(
+            gen_optimizer=keras.optimizers.deserialize(config["gen_optimizer"]),
+            dis_optimizer=keras.optimizers.deserialize(config["dis_optimizer"]),
+            jit_compile=config.get("jit_compile", False),
+        )

@@ -1,10 +1,9 @@
 """MUNIT's networks: style encoder, content encoder, AdaIN decoder, generator, discriminator.
 
 Each is a short list of blocks from ``layers.py``, sized by the config, in the reference's layer
-order (so the reference's state-dict keys map one to one onto our weights, see reference/key_map.py).
-Images are NHWC in [-1, 1]; a content code is (B, H/4, W/4, 256) at the default config and a
-style code is (B, style_dim).
-"""
+order (so the reference's state-dict keys map one to one onto our weights, see
+reference/key_map.py). Images are NHWC in [-1, 1]; a content code is (B, H/4, W/4, 256) at the
+default config and a style code is (B, style_dim)."""
 
 from __future__ import annotations
 
@@ -14,7 +13,14 @@ import keras
 from keras import ops
 
 from munit_tf.config import DiscriminatorConfig, GeneratorConfig
-from munit_tf.layers import MLP, AvgPoolExcludePad, ConvBlock, ResBlock, UpsampleConvBlock, initializer
+from munit_tf.layers import (
+    MLP,
+    AvgPoolExcludePad,
+    ConvBlock,
+    ResBlock,
+    UpsampleConvBlock,
+    initializer,
+)
 
 
 @keras.saving.register_keras_serializable(package="munit_tf")
@@ -24,8 +30,15 @@ class StyleEncoder(keras.layers.Layer):
     No normalisation (it would erase the statistics that carry style).
     """
 
-    def __init__(self, dim: int, style_dim: int, n_downsample: int = 4, activation: str = "relu",
-                 pad_type: str = "reflect", **kwargs):
+    def __init__(
+        self,
+        dim: int,
+        style_dim: int,
+        n_downsample: int = 4,
+        activation: str = "relu",
+        pad_type: str = "reflect",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.dim, self.style_dim, self.n_downsample = dim, style_dim, n_downsample
         self.activation_type, self.pad_type = activation, pad_type
@@ -33,10 +46,17 @@ class StyleEncoder(keras.layers.Layer):
         channels = dim
         for i in range(n_downsample):
             channels = channels * 2 if i < 2 else channels
-            blocks.append(ConvBlock(channels, 4, 2, 1, "none", activation, pad_type, name=f"block{i + 1}"))
+            blocks.append(
+                ConvBlock(channels, 4, 2, 1, "none", activation, pad_type, name=f"block{i + 1}")
+            )
         self.blocks = blocks
-        self.project = keras.layers.Conv2D(style_dim, 1, kernel_initializer=initializer("kaiming"),
-                                           bias_initializer="zeros", name="project")
+        self.project = keras.layers.Conv2D(
+            style_dim,
+            1,
+            kernel_initializer=initializer("kaiming"),
+            bias_initializer="zeros",
+            name="project",
+        )
 
     def call(self, x):
         for block in self.blocks:
@@ -45,25 +65,45 @@ class StyleEncoder(keras.layers.Layer):
         return ops.reshape(self.project(x), (-1, self.style_dim))
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "style_dim": self.style_dim,
-                "n_downsample": self.n_downsample, "activation": self.activation_type, "pad_type": self.pad_type}
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "style_dim": self.style_dim,
+            "n_downsample": self.n_downsample,
+            "activation": self.activation_type,
+            "pad_type": self.pad_type,
+        }
 
 
 @keras.saving.register_keras_serializable(package="munit_tf")
 class ContentEncoder(keras.layers.Layer):
     """7x7 conv, stride-2 convs and residual blocks, all with instance norm (no affine)."""
 
-    def __init__(self, dim: int, n_downsample: int = 2, n_res: int = 4, activation: str = "relu",
-                 pad_type: str = "reflect", **kwargs):
+    def __init__(
+        self,
+        dim: int,
+        n_downsample: int = 2,
+        n_res: int = 4,
+        activation: str = "relu",
+        pad_type: str = "reflect",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.dim, self.n_downsample, self.n_res = dim, n_downsample, n_res
         self.activation_type, self.pad_type = activation, pad_type
         blocks = [ConvBlock(dim, 7, 1, 3, "in", activation, pad_type, name="block0")]
         for i in range(n_downsample):
-            blocks.append(ConvBlock(dim * 2 ** (i + 1), 4, 2, 1, "in", activation, pad_type, name=f"block{i + 1}"))
-        blocks += [ResBlock(dim * 2 ** n_downsample, "in", activation, pad_type, name=f"res{i}") for i in range(n_res)]
+            blocks.append(
+                ConvBlock(
+                    dim * 2 ** (i + 1), 4, 2, 1, "in", activation, pad_type, name=f"block{i + 1}"
+                )
+            )
+        blocks += [
+            ResBlock(dim * 2**n_downsample, "in", activation, pad_type, name=f"res{i}")
+            for i in range(n_res)
+        ]
         self.blocks = blocks
-        self.output_dim = dim * 2 ** n_downsample
+        self.output_dim = dim * 2**n_downsample
 
     def call(self, x):
         for block in self.blocks:
@@ -71,22 +111,43 @@ class ContentEncoder(keras.layers.Layer):
         return x
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "n_downsample": self.n_downsample, "n_res": self.n_res,
-                "activation": self.activation_type, "pad_type": self.pad_type}
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "n_downsample": self.n_downsample,
+            "n_res": self.n_res,
+            "activation": self.activation_type,
+            "pad_type": self.pad_type,
+        }
 
 
 @keras.saving.register_keras_serializable(package="munit_tf")
 class Decoder(keras.layers.Layer):
-    """AdaIN residual blocks, then nearest x2 upsampling + 5x5 conv + LayerNorm, then 7x7 conv + tanh."""
+    """AdaIN residual blocks, then nearest x2 upsampling + 5x5 conv + LayerNorm, then 7x7 conv +
+    tanh."""
 
-    def __init__(self, n_upsample: int, n_res: int, dim: int, output_dim: int, activation: str = "relu",
-                 pad_type: str = "reflect", **kwargs):
+    def __init__(
+        self,
+        n_upsample: int,
+        n_res: int,
+        dim: int,
+        output_dim: int,
+        activation: str = "relu",
+        pad_type: str = "reflect",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.n_upsample, self.n_res, self.dim, self.output_dim = n_upsample, n_res, dim, output_dim
         self.activation_type, self.pad_type = activation, pad_type
-        self.res_blocks = [ResBlock(dim, "adain", activation, pad_type, name=f"res{i}") for i in range(n_res)]
-        self.up_blocks = [UpsampleConvBlock(dim // 2 ** (i + 1), 5, 1, 2, "ln", activation, pad_type, name=f"up{i}")
-                          for i in range(n_upsample)]
+        self.res_blocks = [
+            ResBlock(dim, "adain", activation, pad_type, name=f"res{i}") for i in range(n_res)
+        ]
+        self.up_blocks = [
+            UpsampleConvBlock(
+                dim // 2 ** (i + 1), 5, 1, 2, "ln", activation, pad_type, name=f"up{i}"
+            )
+            for i in range(n_upsample)
+        ]
         self.to_image = ConvBlock(output_dim, 7, 1, 3, "none", "tanh", pad_type, name="to_image")
 
     @property
@@ -95,12 +156,18 @@ class Decoder(keras.layers.Layer):
         return 2 * 2 * self.dim * self.n_res
 
     def call(self, content, adain_params):
-        """``adain_params``: (B, num_adain_params), laid out [beta(C), gamma(C)] per layer in order."""
+        """``adain_params``: (B, num_adain_params), laid out [beta(C), gamma(C)] per layer in
+        order."""
         x, offset, c = content, 0, self.dim
         for block in self.res_blocks:
             pairs = []
             for _ in range(2):
-                pairs.append((adain_params[:, offset:offset + c], adain_params[:, offset + c:offset + 2 * c]))
+                pairs.append(
+                    (
+                        adain_params[:, offset : offset + c],
+                        adain_params[:, offset + c : offset + 2 * c],
+                    )
+                )
                 offset += 2 * c
             x = block(x, adain=pairs)
         for block in self.up_blocks:
@@ -108,25 +175,44 @@ class Decoder(keras.layers.Layer):
         return self.to_image(x)
 
     def get_config(self):
-        return {**super().get_config(), "n_upsample": self.n_upsample, "n_res": self.n_res, "dim": self.dim,
-                "output_dim": self.output_dim, "activation": self.activation_type, "pad_type": self.pad_type}
+        return {
+            **super().get_config(),
+            "n_upsample": self.n_upsample,
+            "n_res": self.n_res,
+            "dim": self.dim,
+            "output_dim": self.output_dim,
+            "activation": self.activation_type,
+            "pad_type": self.pad_type,
+        }
 
 
 @keras.saving.register_keras_serializable(package="munit_tf")
 class Generator(keras.Model):
-    """AdaINGen: one per domain. ``encode`` -> (content, style); ``decode(content, style)`` -> image."""
+    """AdaINGen: one per domain. ``encode`` -> (content, style); ``decode(content, style)`` ->
+    image."""
 
     def __init__(self, input_dim: int = 3, config: GeneratorConfig | dict | None = None, **kwargs):
         super().__init__(**kwargs)
-        config = config if isinstance(config, GeneratorConfig) else GeneratorConfig(**(config or {}))
+        config = (
+            config if isinstance(config, GeneratorConfig) else GeneratorConfig(**(config or {}))
+        )
         self.input_dim, self.gen_config = input_dim, config
         c = config
-        self.enc_style = StyleEncoder(c.dim, c.style_dim, c.style_n_downsample, c.activation, c.pad_type,
-                                      name="enc_style")
-        self.enc_content = ContentEncoder(c.dim, c.n_downsample, c.n_res, c.activation, c.pad_type,
-                                          name="enc_content")
-        self.dec = Decoder(c.n_downsample, c.n_res, self.enc_content.output_dim, input_dim, c.activation,
-                           c.pad_type, name="dec")
+        self.enc_style = StyleEncoder(
+            c.dim, c.style_dim, c.style_n_downsample, c.activation, c.pad_type, name="enc_style"
+        )
+        self.enc_content = ContentEncoder(
+            c.dim, c.n_downsample, c.n_res, c.activation, c.pad_type, name="enc_content"
+        )
+        self.dec = Decoder(
+            c.n_downsample,
+            c.n_res,
+            self.enc_content.output_dim,
+            input_dim,
+            c.activation,
+            c.pad_type,
+            name="dec",
+        )
         self.mlp = MLP(c.mlp_dim, self.dec.num_adain_params, 3, c.activation, name="mlp")
 
     def encode(self, images):
@@ -148,20 +234,33 @@ class Generator(keras.Model):
         return self.decode(*self.encode(images))
 
     def get_config(self):
-        return {**super().get_config(), "input_dim": self.input_dim, "config": dataclasses.asdict(self.gen_config)}
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "config": dataclasses.asdict(self.gen_config),
+        }
 
 
 @keras.saving.register_keras_serializable(package="munit_tf", name="DiscriminatorScale")
 class _DiscriminatorScale(keras.layers.Layer):
-    """One scale: ``n_layer`` stride-2 4x4 convs with leaky ReLU (no norm), then a 1x1 conv to one map."""
+    """One scale: ``n_layer`` stride-2 4x4 convs with leaky ReLU (no norm), then a 1x1 conv to one
+    map."""
 
     def __init__(self, dim: int, n_layer: int, activation: str, pad_type: str, **kwargs):
         super().__init__(**kwargs)
-        self.dim, self.n_layer, self.activation_type, self.pad_type = dim, n_layer, activation, pad_type
-        self.blocks = [ConvBlock(dim * 2 ** i, 4, 2, 1, "none", activation, pad_type, init="gaussian",
-                                 name=f"block{i}") for i in range(n_layer)]
-        self.out = keras.layers.Conv2D(1, 1, kernel_initializer=initializer("gaussian"), bias_initializer="zeros",
-                                       name="out")
+        self.dim = dim
+        self.n_layer = n_layer
+        self.activation_type = activation
+        self.pad_type = pad_type
+        self.blocks = [
+            ConvBlock(
+                dim * 2**i, 4, 2, 1, "none", activation, pad_type, init="gaussian", name=f"block{i}"
+            )
+            for i in range(n_layer)
+        ]
+        self.out = keras.layers.Conv2D(
+            1, 1, kernel_initializer=initializer("gaussian"), bias_initializer="zeros", name="out"
+        )
 
     def call(self, x):
         for block in self.blocks:
@@ -169,8 +268,13 @@ class _DiscriminatorScale(keras.layers.Layer):
         return self.out(x)
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "n_layer": self.n_layer,
-                "activation": self.activation_type, "pad_type": self.pad_type}
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "n_layer": self.n_layer,
+            "activation": self.activation_type,
+            "pad_type": self.pad_type,
+        }
 
 
 @keras.saving.register_keras_serializable(package="munit_tf")
@@ -179,10 +283,18 @@ class Discriminator(keras.Model):
 
     def __init__(self, config: DiscriminatorConfig | dict | None = None, **kwargs):
         super().__init__(**kwargs)
-        config = config if isinstance(config, DiscriminatorConfig) else DiscriminatorConfig(**(config or {}))
+        config = (
+            config
+            if isinstance(config, DiscriminatorConfig)
+            else DiscriminatorConfig(**(config or {}))
+        )
         self.dis_config = config
-        self.cnns = [_DiscriminatorScale(config.dim, config.n_layer, config.activation, config.pad_type,
-                                         name=f"scale{i}") for i in range(config.num_scales)]
+        self.cnns = [
+            _DiscriminatorScale(
+                config.dim, config.n_layer, config.activation, config.pad_type, name=f"scale{i}"
+            )
+            for i in range(config.num_scales)
+        ]
         self.downsample = AvgPoolExcludePad()
 
     def call(self, images):

@@ -36,15 +36,20 @@ class StepLR(keras.optimizers.schedules.LearningRateSchedule):
     """
 
     def __init__(self, initial_learning_rate: float, step_size: int, gamma: float):
-        self.initial_learning_rate, self.step_size, self.gamma = initial_learning_rate, step_size, gamma
+        self.initial_learning_rate = initial_learning_rate
+        self.step_size = step_size
+        self.gamma = gamma
 
     def __call__(self, step):
         exponent = ops.floor((ops.cast(step, "float32") + 1.0) / float(self.step_size))
         return self.initial_learning_rate * ops.power(self.gamma, exponent)
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "step_size": self.step_size,
-                "gamma": self.gamma}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "step_size": self.step_size,
+            "gamma": self.gamma,
+        }
 
 
 @keras.saving.register_keras_serializable(package="munit_tf")
@@ -60,10 +65,20 @@ class Adam(keras.optimizers.Optimizer):
     in float64, as PyTorch computes them (in Python floats), then applied in the variable's dtype.
     """
 
-    def __init__(self, learning_rate=1e-4, beta_1=0.5, beta_2=0.999, epsilon=1e-8,
-                 epsilon_placement="pytorch", name="adam", **kwargs):
+    def __init__(
+        self,
+        learning_rate=1e-4,
+        beta_1=0.5,
+        beta_2=0.999,
+        epsilon=1e-8,
+        epsilon_placement="pytorch",
+        name="adam",
+        **kwargs,
+    ):
         if epsilon_placement not in EPSILON_PLACEMENTS:
-            raise InvalidInput(f"epsilon_placement must be one of {EPSILON_PLACEMENTS}; got {epsilon_placement!r}")
+            raise InvalidInput(
+                f"epsilon_placement must be one of {EPSILON_PLACEMENTS}; got {epsilon_placement!r}"
+            )
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.epsilon_placement = epsilon_placement
@@ -72,11 +87,17 @@ class Adam(keras.optimizers.Optimizer):
         if self.built:
             return
         super().build(var_list)
-        self._momentums, self._velocities = self.add_optimizer_variables(var_list, ["momentum", "velocity"])
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"]
+        )
         # Created last, so the moments keep the checkpoint positions Keras' Adam gave them.
-        self._bias_correction_step = self.add_variable(shape=(), initializer="zeros", dtype="int64",
-                                                       aggregation="only_first_replica",
-                                                       name="bias_correction_step")
+        self._bias_correction_step = self.add_variable(
+            shape=(),
+            initializer="zeros",
+            dtype="int64",
+            aggregation="only_first_replica",
+            name="bias_correction_step",
+        )
 
     @property
     def bias_correction_step(self):
@@ -98,9 +119,16 @@ class Adam(keras.optimizers.Optimizer):
         m = self._momentums[self._get_variable_index(variable)]
         v = self._velocities[self._get_variable_index(variable)]
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1.0 - self.beta_1))
-        self.assign(v, ops.add(ops.multiply(v, self.beta_2), ops.multiply(ops.square(gradient), 1.0 - self.beta_2)))
+        self.assign(
+            v,
+            ops.add(
+                ops.multiply(v, self.beta_2), ops.multiply(ops.square(gradient), 1.0 - self.beta_2)
+            ),
+        )
         if self.epsilon_placement == "pytorch":
-            denominator = ops.add(ops.divide(ops.sqrt(v), ops.cast(correction_2_sqrt, dtype)), self.epsilon)
+            denominator = ops.add(
+                ops.divide(ops.sqrt(v), ops.cast(correction_2_sqrt, dtype)), self.epsilon
+            )
             step_size = ops.cast(lr / correction_1, dtype)
         else:
             denominator = ops.add(ops.sqrt(v), self.epsilon)
@@ -109,8 +137,14 @@ class Adam(keras.optimizers.Optimizer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                       "epsilon_placement": self.epsilon_placement})
+        config.update(
+            {
+                "beta_1": self.beta_1,
+                "beta_2": self.beta_2,
+                "epsilon": self.epsilon,
+                "epsilon_placement": self.epsilon_placement,
+            }
+        )
         return config
 
 
@@ -126,5 +160,11 @@ def learning_rate(config: OptimizerConfig):
 
 
 def make_optimizer(config: OptimizerConfig, name: str) -> keras.optimizers.Optimizer:
-    return Adam(learning_rate=learning_rate(config), beta_1=config.beta1, beta_2=config.beta2,
-                epsilon=config.epsilon, epsilon_placement=config.epsilon_placement, name=name)
+    return Adam(
+        learning_rate=learning_rate(config),
+        beta_1=config.beta1,
+        beta_2=config.beta2,
+        epsilon=config.epsilon,
+        epsilon_placement=config.epsilon_placement,
+        name=name,
+    )

@@ -15,7 +15,9 @@ from PIL import Image
 
 def to_uint8(images) -> np.ndarray:
     """[-1, 1] floats -> uint8, rounded and clipped (no min-max stretch, so colours compare)."""
-    return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(
+        np.uint8
+    )
 
 
 def to_uint8_tensor(images):

@@ -40,7 +40,8 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
 
 
 def build_model(config: MUNITConfig, strategy: tf.distribute.Strategy | None = None) -> MUNIT:
-    """A compiled model whose every variable (networks and optimiser slots) lives in ``strategy``."""
+    """A compiled model whose every variable (networks and optimiser slots) lives in
+    ``strategy``."""
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         model = MUNIT(config)
@@ -52,15 +53,19 @@ def _is_chief(strategy) -> bool:
     resolver = getattr(strategy, "cluster_resolver", None)
     if resolver is None or not resolver.cluster_spec().as_dict():
         return True
-    return resolver.task_type in ("chief", None) or (resolver.task_type == "worker" and resolver.task_id == 0
-                                                     and "chief" not in resolver.cluster_spec().as_dict())
+    return resolver.task_type in ("chief", None) or (
+        resolver.task_type == "worker"
+        and resolver.task_id == 0
+        and "chief" not in resolver.cluster_spec().as_dict()
+    )
 
 
 BIAS_CORRECTION_STEP = "_bias_correction_step"  # the optimisers' own Adam step, in checkpoint keys
 
 
 class Checkpointer:
-    """One ``tf.train.Checkpoint`` holding every network and optimiser: resume cannot forget a piece.
+    """One ``tf.train.Checkpoint`` holding every network and optimiser: resume cannot forget a
+    piece.
 
     ``tf.train.CheckpointManager`` writes the index file last, so an interrupted save is never
     listed as the latest checkpoint. Non-chief workers save to a scratch folder they delete.
@@ -68,10 +73,15 @@ class Checkpointer:
 
     def __init__(self, model: MUNIT, directory: str, keep: int = 3, chief: bool = True):
         self.model = model
-        self.checkpoint = tf.train.Checkpoint(gen_a=model.gen_a, gen_b=model.gen_b, dis_a=model.dis_a,
-                                              dis_b=model.dis_b, gen_optimizer=model.gen_optimizer,
-                                              dis_optimizer=model.dis_optimizer,
-                                              skipped_updates=model.skipped_updates)
+        self.checkpoint = tf.train.Checkpoint(
+            gen_a=model.gen_a,
+            gen_b=model.gen_b,
+            dis_a=model.dis_a,
+            dis_b=model.dis_b,
+            gen_optimizer=model.gen_optimizer,
+            dis_optimizer=model.dis_optimizer,
+            skipped_updates=model.skipped_updates,
+        )
         self.chief = chief
         self.directory = directory if chief else os.path.join(directory, f".worker-{os.getpid()}")
         self.manager = tf.train.CheckpointManager(self.checkpoint, self.directory, max_to_keep=keep)
@@ -85,9 +95,14 @@ class Checkpointer:
         path = path or self.latest
         if path:
             status = self.checkpoint.restore(path)
-            own_steps = [optimizer for optimizer in (self.model.gen_optimizer, self.model.dis_optimizer)
-                         if hasattr(unwrapped(optimizer), "bias_correction_step")]
-            if own_steps and not any(BIAS_CORRECTION_STEP in name for name, _ in tf.train.list_variables(path)):
+            own_steps = [
+                optimizer
+                for optimizer in (self.model.gen_optimizer, self.model.dis_optimizer)
+                if hasattr(unwrapped(optimizer), "bias_correction_step")
+            ]
+            if own_steps and not any(
+                BIAS_CORRECTION_STEP in name for name, _ in tf.train.list_variables(path)
+            ):
                 # Written before the optimisers had their own step: Keras' Adam used the iteration.
                 status.assert_nontrivial_match().expect_partial()
                 for optimizer in own_steps:
@@ -129,9 +144,14 @@ class NonFiniteGuard(keras.callbacks.Callback):
     it runs before the checkpoint callback, so the damaged weights are never saved), or, when the
     train step skipped that update (``"skip"``), report it and stop only past ``max_skipped``."""
 
-    def __init__(self, checkpointer: "Checkpointer", skip: bool = False, max_skipped: int = 100, log=print):
+    def __init__(
+        self, checkpointer: Checkpointer, skip: bool = False, max_skipped: int = 100, log=print
+    ):
         super().__init__()
-        self.checkpointer, self.skip, self.max_skipped, self.log = checkpointer, skip, max_skipped, log
+        self.checkpointer = checkpointer
+        self.skip = skip
+        self.max_skipped = max_skipped
+        self.log = log
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -139,20 +159,29 @@ class NonFiniteGuard(keras.callbacks.Callback):
         if not bad:
             return
         step = int(self.model.step.numpy())
-        what = f"{', '.join(bad)} became {'NaN' if np.isnan(np.mean(logs[bad[0]])) else 'infinite'} at step {step}"
+        kind = "NaN" if np.isnan(np.mean(logs[bad[0]])) else "infinite"
+        what = f"{', '.join(bad)} became {kind} at step {step}"
         if self.skip:
-            skipped = {name: int(np.max(logs[f"skipped_{name}_updates"])) for name in ("gen", "dis")}
-            self.log(f"{what}; update skipped (so far: {skipped['gen']} generator, {skipped['dis']} "
-                     "discriminator updates skipped)")
+            skipped = {
+                name: int(np.max(logs[f"skipped_{name}_updates"])) for name in ("gen", "dis")
+            }
+            self.log(
+                f"{what}; update skipped (so far: {skipped['gen']} generator, {skipped['dis']} "
+                "discriminator updates skipped)"
+            )
             if max(skipped.values()) <= self.max_skipped:
                 return
-            raise TrainingDiverged(f"more than train.max_skipped_updates = {self.max_skipped} updates skipped "
-                                   f"({what}); training stopped. The last checkpoint is "
-                                   f"{self.checkpointer.latest or 'none'}")
+            raise TrainingDiverged(
+                f"more than train.max_skipped_updates = {self.max_skipped} updates skipped "
+                f"({what}); training stopped. The last checkpoint is "
+                f"{self.checkpointer.latest or 'none'}"
+            )
         raise TrainingDiverged(
             f"{what}; training stopped. The last good checkpoint is "
-            f"{self.checkpointer.latest or 'none (no checkpoint yet)'}: resume from it with --resume, e.g. with "
-            "a lower optim.lr, or set train.on_nonfinite=skip to leave such updates out")
+            f"{self.checkpointer.latest or 'none (no checkpoint yet)'}: resume from it with "
+            "--resume, e.g. with "
+            "a lower optim.lr, or set train.on_nonfinite=skip to leave such updates out"
+        )
 
 
 class StopAtStep(keras.callbacks.Callback):
@@ -168,7 +197,8 @@ class StopAtStep(keras.callbacks.Callback):
 
 
 class LossLogger(keras.callbacks.Callback):
-    """TensorBoard scalars for every loss term every ``every`` steps, indexed by the model's step."""
+    """TensorBoard scalars for every loss term every ``every`` steps, indexed by the model's
+    step."""
 
     def __init__(self, log_dir: str, every: int):
         super().__init__()
@@ -182,8 +212,9 @@ class LossLogger(keras.callbacks.Callback):
         with self.writer.as_default(step=step):
             for name, value in logs.items():
                 tf.summary.scalar(name, float(np.mean(value)))
-            tf.summary.scalar("learning_rate", float(np.asarray(
-                self.model.gen_optimizer.learning_rate)))
+            tf.summary.scalar(
+                "learning_rate", float(np.asarray(self.model.gen_optimizer.learning_rate))
+            )
         self.writer.flush()
 
 
@@ -209,8 +240,13 @@ class SampleGrid(keras.callbacks.Callback):
         with self.writer.as_default(step=step):
             for direction, batches in rows.items():
                 image = visualize.grid(batches)
-                for name in (f"gen_{direction}_train_{step:08d}.png", f"gen_{direction}_train_current.png"):
-                    self.paths.append(visualize.save_png(image, os.path.join(self.images_dir, name)))
+                for name in (
+                    f"gen_{direction}_train_{step:08d}.png",
+                    f"gen_{direction}_train_current.png",
+                ):
+                    self.paths.append(
+                        visualize.save_png(image, os.path.join(self.images_dir, name))
+                    )
                 tf.summary.image(f"samples/{direction}", image[None], step=step)
         self.writer.flush()
         return self.paths
@@ -235,8 +271,10 @@ def prepare_output(output: str, resume: bool, overwrite: bool) -> None:
     checkpoints = os.path.join(output, "checkpoints")
     has_checkpoints = tf.io.gfile.exists(os.path.join(checkpoints, "checkpoint"))
     if has_checkpoints and not (resume or overwrite):
-        raise OutputExistsError(f"{output} already holds a training run; pass --resume to continue it or "
-                                "--overwrite to start again")
+        raise OutputExistsError(
+            f"{output} already holds a training run; pass --resume to continue it or "
+            "--overwrite to start again"
+        )
     for sub in RUN_FOLDERS:
         path = os.path.join(output, sub)
         if overwrite and not resume and tf.io.gfile.exists(path):
@@ -244,8 +282,15 @@ def prepare_output(output: str, resume: bool, overwrite: bool) -> None:
         tf.io.gfile.makedirs(path)
 
 
-def train(config: MUNITConfig, data, output: str, resume: bool = False, overwrite: bool = False,
-          strategy: tf.distribute.Strategy | None = None, verbose: int | str = "auto") -> dict:
+def train(
+    config: MUNITConfig,
+    data,
+    output: str,
+    resume: bool = False,
+    overwrite: bool = False,
+    strategy: tf.distribute.Strategy | None = None,
+    verbose: int | str = "auto",
+) -> dict:
     """Train until ``config.train.max_iter``; returns {"step", "checkpoint", "samples", "logs"}.
 
     ``data``: a prepared folder, or a list of TFRecord files/patterns holding both domains.
@@ -258,42 +303,78 @@ def train(config: MUNITConfig, data, output: str, resume: bool = False, overwrit
             handle.write(config.to_yaml())
     keras.utils.set_random_seed(config.train.seed)  # same initial weights for the same config
     model = build_model(config, strategy)
-    checkpointer = Checkpointer(model, os.path.join(output, "checkpoints"), config.train.keep_checkpoints, chief)
-    start = checkpointer.restore(tf.train.latest_checkpoint(os.path.join(output, "checkpoints"))) if resume else 0
+    checkpointer = Checkpointer(
+        model, os.path.join(output, "checkpoints"), config.train.keep_checkpoints, chief
+    )
+    start = (
+        checkpointer.restore(tf.train.latest_checkpoint(os.path.join(output, "checkpoints")))
+        if resume
+        else 0
+    )
     dataset = data_lib.make_dataset(data, config, start_step=start)
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         options = tf.data.Options()
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA
+        )
         dataset = dataset.with_options(options)
     display_count = config.train.display_size
-    display = next(iter(data_lib.make_dataset(data, config, split="train", training=False,
-                                              batch_size=display_count).take(1)))
+    display = next(
+        iter(
+            data_lib.make_dataset(
+                data, config, split="train", training=False, batch_size=display_count
+            ).take(1)
+        )
+    )
     display = tuple(np.asarray(x) for x in display)
-    samples = SampleGrid(os.path.join(output, "images"), os.path.join(output, "logs"), display,
-                         config.train.image_save_iter, config.train.seed)
-    callbacks = [NonFiniteGuard(checkpointer, config.train.on_nonfinite == "skip", config.train.max_skipped_updates),
-                 StopAtStep(config.train.max_iter),
-                 CheckpointCallback(checkpointer, config.train.snapshot_save_iter)]
+    samples = SampleGrid(
+        os.path.join(output, "images"),
+        os.path.join(output, "logs"),
+        display,
+        config.train.image_save_iter,
+        config.train.seed,
+    )
+    callbacks = [
+        NonFiniteGuard(
+            checkpointer, config.train.on_nonfinite == "skip", config.train.max_skipped_updates
+        ),
+        StopAtStep(config.train.max_iter),
+        CheckpointCallback(checkpointer, config.train.snapshot_save_iter),
+    ]
     if chief:
         callbacks += [LossLogger(os.path.join(output, "logs"), config.train.log_iter), samples]
     spe = config.train.steps_per_epoch
     # Skipped updates do not advance the step: leave room for them (StopAtStep ends at max_iter).
     spare = config.train.max_skipped_updates + 1 if config.train.on_nonfinite == "skip" else 0
     if start < config.train.max_iter:
-        model.fit(dataset, steps_per_epoch=spe, initial_epoch=start // spe,
-                  epochs=math.ceil((config.train.max_iter + spare) / spe), callbacks=callbacks,
-                  verbose=verbose if chief else 0)
-    result = {"step": int(model.step.numpy()), "checkpoint": checkpointer.latest if chief else None,
-              "skipped_updates": dict(zip(("generator", "discriminator"), model.skipped_updates.numpy().tolist())),
-              "samples": samples.paths, "logs": os.path.join(output, "logs")}
+        model.fit(
+            dataset,
+            steps_per_epoch=spe,
+            initial_epoch=start // spe,
+            epochs=math.ceil((config.train.max_iter + spare) / spe),
+            callbacks=callbacks,
+            verbose=verbose if chief else 0,
+        )
+    result = {
+        "step": int(model.step.numpy()),
+        "checkpoint": checkpointer.latest if chief else None,
+        "skipped_updates": dict(
+            zip(("generator", "discriminator"), model.skipped_updates.numpy().tolist())
+        ),
+        "samples": samples.paths,
+        "logs": os.path.join(output, "logs"),
+    }
     if chief:
         with open(os.path.join(output, "train_result.json"), "w") as handle:
             json.dump(result, handle, indent=2)
     return result
 
 
-def load_model(output_or_checkpoint: str, config: MUNITConfig | None = None,
-               strategy: tf.distribute.Strategy | None = None) -> MUNIT:
+def load_model(
+    output_or_checkpoint: str,
+    config: MUNITConfig | None = None,
+    strategy: tf.distribute.Strategy | None = None,
+) -> MUNIT:
     """A model restored from a run folder (its config.yaml and latest checkpoint), a checkpoint
     path, or a ``.keras`` file (``model.save``), compiled, with both optimisers' state."""
     from munit_tf.config import load_config
@@ -315,14 +396,18 @@ def load_model(output_or_checkpoint: str, config: MUNITConfig | None = None,
     return model
 
 
-def load_keras_file(path: str, config: MUNITConfig | None = None,
-                    strategy: tf.distribute.Strategy | None = None) -> MUNIT:
-    """``keras.models.load_model`` of a ``.keras`` file holding a MUNIT, inside ``strategy``'s scope;
-    anything else (a missing file, another model, a config that differs from ``config``) is a
+def load_keras_file(
+    path: str, config: MUNITConfig | None = None, strategy: tf.distribute.Strategy | None = None
+) -> MUNIT:
+    """``keras.models.load_model`` of a ``.keras`` file holding a MUNIT, inside ``strategy``'s
+    scope; anything else (a missing file, another model, a config that differs from ``config``) is a
     one-line error."""
     if not tf.io.gfile.exists(path):
         raise MissingInput(f"{path}: no such file")
-    with (strategy or tf.distribute.get_strategy()).scope(), warnings.catch_warnings(record=True) as caught:
+    with (
+        (strategy or tf.distribute.get_strategy()).scope(),
+        warnings.catch_warnings(record=True) as caught,
+    ):
         warnings.simplefilter("always")
         try:
             model = keras.models.load_model(path, safe_mode=True)
@@ -331,16 +416,22 @@ def load_keras_file(path: str, config: MUNITConfig | None = None,
         except zipfile.BadZipFile:
             raise InvalidInput(f"{path} is not a .keras file (not a zip archive)") from None
         except (ValueError, TypeError, KeyError) as error:
-            text = str(error).split("List of objects")[0].strip()  # Keras lists every layer after this
+            # Keras lists every layer after this
+            text = str(error).split("List of objects")[0].strip()
             if "could not be loaded" in text:
-                raise InvalidInput(f"{path}: the saved weights do not fit the model its config describes "
-                                   f"({text})") from None
-            raise InvalidInput(f"{path}: not a MUNIT .keras file this munit-tf can read ({text[:300]})") from None
+                raise InvalidInput(
+                    f"{path}: the saved weights do not fit the model its config describes ({text})"
+                ) from None
+            raise InvalidInput(
+                f"{path}: not a MUNIT .keras file this munit-tf can read ({text[:300]})"
+            ) from None
     skipped = [str(w.message) for w in caught if "Skipping variable loading" in str(w.message)]
     if skipped:  # Keras only warns when a saved optimiser's state does not fit: nothing may be lost
         raise InvalidInput(f"{path}: saved state does not fit this munit-tf's model: {skipped[0]}")
     if not isinstance(model, MUNIT):
         raise InvalidInput(f"{path} holds a {type(model).__name__}, not a MUNIT model")
     if config is not None and config.to_dict() != model.config.to_dict():
-        raise InvalidInput(f"{path} was saved with another configuration than the one given; load it without one")
+        raise InvalidInput(
+            f"{path} was saved with another configuration than the one given; load it without one"
+        )
     return model

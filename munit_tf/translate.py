@@ -28,7 +28,9 @@ SEED_STRIDE = 1_000_003  # per-input seeds when styles are not synchronized
 
 def _strip(images: list[np.ndarray]) -> np.ndarray:
     height = max(i.shape[0] for i in images)
-    padded = [np.pad(i, ((0, height - i.shape[0]), (0, 0), (0, 0)), constant_values=255) for i in images]
+    padded = [
+        np.pad(i, ((0, height - i.shape[0]), (0, 0), (0, 0)), constant_values=255) for i in images
+    ]
     return np.concatenate(padded, axis=1)
 
 
@@ -37,23 +39,43 @@ def list_inputs(path: str) -> list[str]:
         return [path]
     if not os.path.isdir(path):
         raise MissingInput(f"--input {path}: no such file or folder")
-    found = sorted(os.path.join(d, n) for d, _, names in os.walk(path) for n in names if image_checks.is_image_path(n))
+    found = sorted(
+        os.path.join(d, n)
+        for d, _, names in os.walk(path)
+        for n in names
+        if image_checks.is_image_path(n)
+    )
     if not found:
         raise InvalidInput(f"--input {path}: no images ({', '.join(image_checks.EXTENSIONS)})")
     return found
 
 
 def _output_name(path: str, root: str) -> str:
-    """Relative path of an input under --input, as .png (subfolders kept, never escaping --output)."""
+    """Relative path of an input under --input, as .png (subfolders kept, never escaping
+    --output)."""
     relative = os.path.relpath(path, root) if os.path.isdir(root) else os.path.basename(path)
     return os.path.splitext(relative)[0] + ".png"
 
 
-def translate_files(model: str, input_path: str, output: str, *, direction: str = "a2b", num_styles: int = 10,
-                    seed: int = 0, reference: str | None = None, synchronized: bool = False,
-                    interpolate: int = 0, grid: bool = False, batch_size: int = 8, overwrite: bool = False,
-                    log=print) -> dict:
-    """Translate every image of ``input_path``; returns {"written": [...], "failed": {path: reason}}.
+def translate_files(
+    model: str,
+    input_path: str,
+    output: str,
+    *,
+    direction: str = "a2b",
+    num_styles: int = 10,
+    seed: int = 0,
+    reference: str | None = None,
+    synchronized: bool = False,
+    interpolate: int = 0,
+    grid: bool = False,
+    batch_size: int = 8,
+    overwrite: bool = False,
+    log=print,
+) -> dict:
+    """Translate every image of ``input_path``.
+
+    Returns ``{"written": [paths], "failed": {path: reason}}``.
 
     Layout: ``OUTPUT/style_JJ/NAME.png`` per style (or ``OUTPUT/NAME.png`` grids with ``grid``),
     ``OUTPUT/NAME.png`` with ``reference``, ``OUTPUT/interpolation/NAME.png`` with ``interpolate``.
@@ -76,7 +98,9 @@ def translate_files(model: str, input_path: str, output: str, *, direction: str 
 
     def save(image: np.ndarray, *parts: str) -> None:
         target = os.path.join(output, *parts)
-        if os.path.commonpath([os.path.realpath(target), root]) != root:  # e.g. a symlink planted in --output
+        if (
+            os.path.commonpath([os.path.realpath(target), root]) != root
+        ):  # e.g. a symlink planted in --output
             raise Unwritable(f"refusing to write {target}: it resolves outside --output {output}")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         Image.fromarray(image).save(target)
@@ -111,8 +135,10 @@ def translate_files(model: str, input_path: str, output: str, *, direction: str 
             return
         try:
             outputs = client.signatures[f"translate_bytes_{direction}"](
-                image_bytes=tf.constant(datas), num_styles=tf.constant([num_styles]),
-                seed=tf.constant(seeds, tf.int64))["output_bytes"].numpy()
+                image_bytes=tf.constant(datas),
+                num_styles=tf.constant([num_styles]),
+                seed=tf.constant(seeds, tf.int64),
+            )["output_bytes"].numpy()
         except tf.errors.InvalidArgumentError as error:
             if len(kept) == 1:
                 failed[kept[0][1]] = error.message.strip().splitlines()[-1]
@@ -137,18 +163,20 @@ def translate_files(model: str, input_path: str, output: str, *, direction: str 
                 image = client.prepare(handle.read())
             if reference_image is not None:
                 out = client.signatures[f"translate_with_reference_{direction}"](
-                    images=image[None], reference_images=reference_image)["images"]
+                    images=image[None], reference_images=reference_image
+                )["images"]
                 save(to_uint8(out[0]), name)
             else:
                 out = client.signatures[f"translate_with_style_{direction}"](
-                    images=np.repeat(image[None], len(codes), 0), styles=codes)["images"]
+                    images=np.repeat(image[None], len(codes), 0), styles=codes
+                )["images"]
                 save(_strip([to_uint8(image)] + list(to_uint8(out))), "interpolation", name)
         except (tf.errors.InvalidArgumentError, OSError) as error:
             failed[path] = getattr(error, "message", str(error)).strip().splitlines()[-1]
 
     progress = keras.utils.Progbar(len(files), unit_name="image")
     for first in range(0, len(files), batch_size):
-        batch = files[first:first + batch_size]
+        batch = files[first : first + batch_size]
         if reference_image is None and codes is None:
             random_styles(list(enumerate(batch, start=first)))
         else:
@@ -157,5 +185,8 @@ def translate_files(model: str, input_path: str, output: str, *, direction: str 
         progress.update(first + len(batch))
     for path, message in failed.items():
         log(f"skipped {path}: {message}")
-    log(f"wrote {len(written)} images to {output}" + (f"; {len(failed)} inputs failed" if failed else ""))
+    log(
+        f"wrote {len(written)} images to {output}"
+        + (f"; {len(failed)} inputs failed" if failed else "")
+    )
     return {"written": written, "failed": failed}

@@ -27,7 +27,9 @@ def apply(optimizer, tape, objective_value, variables, skip_nonfinite: bool):
     if not skip_nonfinite:
         optimizer.apply_gradients(zip(gradients, variables))
         return None
-    nonfinite = tf.add_n([tf.reduce_sum(tf.cast(~tf.math.is_finite(g), tf.float32)) for g in gradients])
+    nonfinite = tf.add_n(
+        [tf.reduce_sum(tf.cast(~tf.math.is_finite(g), tf.float32)) for g in gradients]
+    )
     context = tf.distribute.get_replica_context()
 
     def update():

@@ -17,8 +17,12 @@ def sample_rows(model, x_a, x_b, fixed_s_a, fixed_s_b, seed: int = 0) -> dict:
         gen_src, gen_tgt = generators(model, direction)
         content, style = gen_src.encode(x)
         random_styles = model.sample_styles(len(x), seed)
-        rows[direction] = [x, gen_src.decode(content, style), gen_tgt.decode(content, fixed[:len(x)]),
-                           gen_tgt.decode(content, random_styles)]
+        rows[direction] = [
+            x,
+            gen_src.decode(content, style),
+            gen_tgt.decode(content, fixed[: len(x)]),
+            gen_tgt.decode(content, random_styles),
+        ]
     return rows
 
 

@@ -11,9 +11,9 @@ Blessing contract (Pusher's ``model_utils.is_model_blessed``): the ModelBlessing
 Evaluator writes them and a BLESSED or NOT_BLESSED marker file.
 """
 
-import json  # no `from __future__ import annotations`: TFX reads the component's type hints at runtime
+# No `from __future__ import annotations`: TFX reads the component's type hints at runtime.
+import json
 import os
-from typing import Optional, Tuple
 
 import tensorflow as tf
 from tfx import v1 as tfx
@@ -26,12 +26,18 @@ from munit_tf.evaluation import EvalOptions, evaluate
 SPLITS = {"train": "train", "test": "eval"}  # prepared folder -> ExampleGen split name
 
 
-def latest_served_version(serving_dir: str) -> Optional[str]:
+def latest_served_version(serving_dir: str) -> str | None:
     """The newest numeric version folder holding a complete SavedModel, as TF Serving would pick."""
     if not serving_dir or not tf.io.gfile.isdir(serving_dir):
         return None
-    versions = sorted((int(name.strip("/")) for name in tf.io.gfile.listdir(serving_dir)
-                       if name.strip("/").isdigit()), reverse=True)
+    versions = sorted(
+        (
+            int(name.strip("/"))
+            for name in tf.io.gfile.listdir(serving_dir)
+            if name.strip("/").isdigit()
+        ),
+        reverse=True,
+    )
     for version in versions:
         path = os.path.join(serving_dir, str(version))
         if tf.io.gfile.exists(os.path.join(path, "saved_model.pb")):
@@ -45,7 +51,9 @@ def _value(metrics: dict, name: str):
     return None if entry is None else entry["mean"]
 
 
-def gate(metrics: dict, thresholds: dict, baseline: Optional[dict], max_regression: float) -> Tuple[bool, list]:
+def gate(
+    metrics: dict, thresholds: dict, baseline: dict | None, max_regression: float
+) -> tuple[bool, list]:
     """(blessed, reasons). Every threshold must hold, and no gated metric may fall behind the
     served model's by more than ``max_regression``. A gated metric that was not computed fails."""
     reasons = []
@@ -84,17 +92,32 @@ def MunitEvaluator(
     """metrics.json + report.html into ``evaluation``; a ModelBlessing from the thresholds."""
     saved_model = path_utils.serving_model_path(model.uri, path_utils.is_old_model_artifact(model))
     eval_files = [os.path.join(artifact_utils.get_split_uri([examples], "eval"), "*")]
-    options = EvalOptions(num_inputs=num_inputs, num_styles=num_styles, seeds=tuple(json.loads(seeds)),
-                          inception_weights=inception_weights, vgg_weights="none")
+    options = EvalOptions(
+        num_inputs=num_inputs,
+        num_styles=num_styles,
+        seeds=tuple(json.loads(seeds)),
+        inception_weights=inception_weights,
+        vgg_weights="none",
+    )
     result = evaluate(saved_model, eval_files, evaluation.uri, options, overwrite=True)
     served = latest_served_version(serving_dir)
     baseline = None
     if served:
-        baseline = evaluate(served, eval_files, os.path.join(evaluation.uri, "served_model"), options,
-                            overwrite=True)["metrics"]
+        baseline = evaluate(
+            served,
+            eval_files,
+            os.path.join(evaluation.uri, "served_model"),
+            options,
+            overwrite=True,
+        )["metrics"]
     blessed, reasons = gate(result["metrics"], json.loads(thresholds), baseline, max_regression)
-    decision = {"blessed": blessed, "reasons": reasons, "served_model": served, "thresholds": json.loads(thresholds),
-                "max_regression": max_regression}
+    decision = {
+        "blessed": blessed,
+        "reasons": reasons,
+        "served_model": served,
+        "thresholds": json.loads(thresholds),
+        "max_regression": max_regression,
+    }
     with tf.io.gfile.GFile(os.path.join(evaluation.uri, "gate.json"), "w") as handle:
         handle.write(json.dumps(decision, indent=2))
     blessing.set_int_custom_property("blessed", int(blessed))
@@ -102,7 +125,9 @@ def MunitEvaluator(
     blessing.set_string_custom_property("current_model", model.uri)
     blessing.set_string_custom_property("reasons", "; ".join(reasons) or "all thresholds met")
     # GFile creates a file only when something is written: the marker holds the decision.
-    with tf.io.gfile.GFile(os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "w") as handle:
+    with tf.io.gfile.GFile(
+        os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "w"
+    ) as handle:
         handle.write("; ".join(reasons) or "all thresholds met")
 
 
@@ -117,19 +142,31 @@ def PrepareExamples(
     shards: tfx.dsl.components.Parameter[int] = 4,
     beam_args: tfx.dsl.components.Parameter[str] = "[]",
 ):
-    """Data preparation as the pipeline's first step: the ``munit-tf prepare`` Beam job on ``source``
-    (a folder with trainA/ trainB/ testA/ testB/, ``synthetic`` or ``tfds:NAME``), its output laid out
-    as ExampleGen's (``Split-train/``, ``Split-eval/``) so every downstream component reads it as is;
-    ``rejected.jsonl`` and ``manifest.json`` are kept beside the splits."""
+    """Data preparation as the pipeline's first step: the ``munit-tf prepare`` Beam job on
+    ``source`` (a folder with trainA/ trainB/ testA/ testB/, ``synthetic`` or ``tfds:NAME``), its
+    output laid out as ExampleGen's (``Split-train/``, ``Split-eval/``) so every downstream
+    component reads it as is; ``rejected.jsonl`` and ``manifest.json`` are kept beside the
+    splits."""
     items, _ = prepare.source_items(source, synthetic_count)
     if source == "synthetic":
         min_size = min(min_size, synthetic_size)
     staging = os.path.join(examples.uri, "prepared")
-    prepare.prepare(items, prepare.PrepareOptions(output=staging, resize=resize or None, shards=shards,
-                                                  min_size=min_size, synthetic_size=synthetic_size),
-                    json.loads(beam_args), source=source)
+    prepare.prepare(
+        items,
+        prepare.PrepareOptions(
+            output=staging,
+            resize=resize or None,
+            shards=shards,
+            min_size=min_size,
+            synthetic_size=synthetic_size,
+        ),
+        json.loads(beam_args),
+        source=source,
+    )
     for folder, split in SPLITS.items():
-        tf.io.gfile.rename(os.path.join(staging, folder), os.path.join(examples.uri, f"Split-{split}"))
+        tf.io.gfile.rename(
+            os.path.join(staging, folder), os.path.join(examples.uri, f"Split-{split}")
+        )
     for name in ("manifest.json", "rejected.jsonl"):
         tf.io.gfile.rename(os.path.join(staging, name), os.path.join(examples.uri, name))
     tf.io.gfile.rmtree(staging)

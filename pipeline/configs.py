@@ -24,7 +24,9 @@ DEFAULT_THRESHOLDS = {
 class PipelineConfig:
     pipeline_name: str = "munit"
     home: str = "tfx_home"  # local: pipeline_root, metadata and serving folders go under it
-    data_root: str = "data/synthetic"  # prepared by `munit-tf prepare` ({train,test}/{a,b}-*.tfrecord.gz)
+    data_root: str = (
+        "data/synthetic"  # prepared by `munit-tf prepare` ({train,test}/{a,b}-*.tfrecord.gz)
+    )
     # Or prepare inside the pipeline (PrepareExamples instead of ImportExampleGen): a folder with
     # trainA/ trainB/ testA/ testB/, "synthetic" or "tfds:NAME".
     prepare_source: str | None = None
@@ -35,15 +37,23 @@ class PipelineConfig:
     train_steps: int = 600
     strategy: str = "default"  # tf.distribute strategy of the Trainer: default or mirrored
     thresholds: dict = dataclasses.field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
-    max_regression: float = 0.02  # the new model may trail the pushed one by at most this per gated metric
+    max_regression: float = (
+        0.02  # the new model may trail the pushed one by at most this per gated metric
+    )
     eval_inputs: int = 32
     eval_styles: int = 4
     eval_seeds: list = dataclasses.field(default_factory=lambda: [0])
-    inception_weights: str = "none"  # FID/KID in the evaluator: "imagenet" needs a download, or a file
-    beam_pipeline_args: list = dataclasses.field(default_factory=lambda: ["--direct_running_mode=in_memory"])
+    inception_weights: str = (
+        "none"  # FID/KID in the evaluator: "imagenet" needs a download, or a file
+    )
+    beam_pipeline_args: list = dataclasses.field(
+        default_factory=lambda: ["--direct_running_mode=in_memory"]
+    )
     enable_cache: bool = True
     # Kubeflow Pipelines
-    pipeline_root: str | None = None  # default: HOME/pipeline_root locally; gs://... or minio://... on KFP
+    pipeline_root: str | None = (
+        None  # default: HOME/pipeline_root locally; gs://... or minio://... on KFP
+    )
     serving_dir: str | None = None  # default: HOME/serving/NAME
     image: str = "munit-tf-pipeline:latest"  # built from the Dockerfile (see BUILD.md)
     trainer_cpu: float = 4.0
@@ -51,8 +61,12 @@ class PipelineConfig:
     trainer_gpus: int = 0
 
     def __post_init__(self):
-        self.pipeline_root = self.pipeline_root or os.path.join(self.home, "pipeline_root", self.pipeline_name)
-        self.serving_dir = self.serving_dir or os.path.join(self.home, "serving", self.pipeline_name)
+        self.pipeline_root = self.pipeline_root or os.path.join(
+            self.home, "pipeline_root", self.pipeline_name
+        )
+        self.serving_dir = self.serving_dir or os.path.join(
+            self.home, "serving", self.pipeline_name
+        )
 
     @property
     def metadata_path(self) -> str:
@@ -61,9 +75,13 @@ class PipelineConfig:
 
 def from_environment(**overrides) -> PipelineConfig:
     """The local configuration: defaults, then MUNIT_* environment variables, then ``overrides``."""
-    env = {"home": os.environ.get("MUNIT_PIPELINE_HOME"), "data_root": os.environ.get("MUNIT_DATA_ROOT"),
-           "munit_config": os.environ.get("MUNIT_CONFIG"), "pipeline_name": os.environ.get("MUNIT_PIPELINE_NAME"),
-           "prepare_source": os.environ.get("MUNIT_PREPARE_SOURCE")}
+    env = {
+        "home": os.environ.get("MUNIT_PIPELINE_HOME"),
+        "data_root": os.environ.get("MUNIT_DATA_ROOT"),
+        "munit_config": os.environ.get("MUNIT_CONFIG"),
+        "pipeline_name": os.environ.get("MUNIT_PIPELINE_NAME"),
+        "prepare_source": os.environ.get("MUNIT_PREPARE_SOURCE"),
+    }
     if os.environ.get("MUNIT_TRAIN_STEPS"):
         env["train_steps"] = int(os.environ["MUNIT_TRAIN_STEPS"])
     if os.environ.get("MUNIT_OVERRIDES"):

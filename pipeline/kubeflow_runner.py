@@ -1,7 +1,8 @@
 """Kubeflow Pipelines: compile to a KFP v2 pipeline YAML, and submit it with the kfp client.
 
-    python -m pipeline.kubeflow_runner --output build/munit_pipeline.yaml --pipeline-root gs://bucket/root \\
-        --image REGISTRY/munit-tf-pipeline:TAG --data gs://bucket/prepared --serving-dir gs://bucket/serving
+    python -m pipeline.kubeflow_runner --output build/munit_pipeline.yaml \\
+        --pipeline-root gs://bucket/root --image REGISTRY/munit-tf-pipeline:TAG \\
+        --data gs://bucket/prepared --serving-dir gs://bucket/serving
 
 (the same flags as ``munit-tf pipeline compile``, which it runs)
 
@@ -33,26 +34,46 @@ def compile_pipeline(config: configs.PipelineConfig, output: str) -> str:
         if component.id == "Trainer":
             accelerator = None
             if config.trainer_gpus:
-                accelerator = ResourceSpec.AcceleratorConfig(type="nvidia.com/gpu", count=config.trainer_gpus)
-            component.with_platform_config(ResourceSpec(cpu_limit=config.trainer_cpu,
-                                                        memory_limit=config.trainer_memory_gb,
-                                                        accelerator=accelerator))
+                accelerator = ResourceSpec.AcceleratorConfig(
+                    type="nvidia.com/gpu", count=config.trainer_gpus
+                )
+            component.with_platform_config(
+                ResourceSpec(
+                    cpu_limit=config.trainer_cpu,
+                    memory_limit=config.trainer_memory_gb,
+                    accelerator=accelerator,
+                )
+            )
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
-        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=config.image,
-                                                                        use_pipeline_spec_2_1=True),
-        output_dir=os.path.dirname(os.path.abspath(output)), output_filename=os.path.basename(output))
+        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
+            default_image=config.image, use_pipeline_spec_2_1=True
+        ),
+        output_dir=os.path.dirname(os.path.abspath(output)),
+        output_filename=os.path.basename(output),
+    )
     runner.run(pipeline)
     return output
 
 
-def submit(package: str, endpoint: str, pipeline_root: str, experiment: str = "munit", run_name: str | None = None,
-           namespace: str | None = None):
+def submit(
+    package: str,
+    endpoint: str,
+    pipeline_root: str,
+    experiment: str = "munit",
+    run_name: str | None = None,
+    namespace: str | None = None,
+):
     """Upload and start a run on a KFP 2.x endpoint; returns the kfp RunPipelineResult."""
     import kfp
 
     client = kfp.Client(host=endpoint, namespace=namespace)
-    return client.create_run_from_pipeline_package(package, arguments={}, run_name=run_name,
-                                                   experiment_name=experiment, pipeline_root=pipeline_root)
+    return client.create_run_from_pipeline_package(
+        package,
+        arguments={},
+        run_name=run_name,
+        experiment_name=experiment,
+        pipeline_root=pipeline_root,
+    )
 
 
 def main(argv=None) -> int:

@@ -1,8 +1,8 @@
 """Run the pipeline here: LocalDagRunner with SQLite ML Metadata (the embedded default).
 
-    python -m pipeline.local_runner                      # configured by MUNIT_* variables
-    tfx pipeline create --engine=local --pipeline_path=pipeline/local_runner.py
-    tfx run create --engine=local --pipeline_name=munit
+python -m pipeline.local_runner                      # configured by MUNIT_* variables
+tfx pipeline create --engine=local --pipeline_path=pipeline/local_runner.py
+tfx run create --engine=local --pipeline_name=munit
 """
 
 from __future__ import annotations
@@ -34,17 +34,23 @@ if __name__ == "__main__":
 
 
 def summary(config: configs.PipelineConfig) -> dict:
-    """What the latest run produced, read from ML Metadata: the evaluation, the blessing, the push."""
+    """What the latest run produced, read from ML Metadata: the evaluation, the blessing, the
+    push."""
     from ml_metadata.metadata_store import metadata_store
 
-    store = metadata_store.MetadataStore(tfx.orchestration.metadata.sqlite_metadata_connection_config(
-        config.metadata_path))
+    store = metadata_store.MetadataStore(
+        tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+    )
 
     def newest(type_name):
         artifacts = store.get_artifacts_by_type(type_name)
-        return max(artifacts, key=lambda a: (a.create_time_since_epoch, a.id)) if artifacts else None
+        return (
+            max(artifacts, key=lambda a: (a.create_time_since_epoch, a.id)) if artifacts else None
+        )
 
-    evaluation, blessing, pushed = newest("ModelEvaluation"), newest("ModelBlessing"), newest("PushedModel")
+    evaluation = newest("ModelEvaluation")
+    blessing = newest("ModelBlessing")
+    pushed = newest("PushedModel")
     result = {"evaluation": evaluation.uri if evaluation else None}
     if blessing:
         result["blessed"] = bool(blessing.custom_properties["blessed"].int_value)

@@ -27,15 +27,23 @@ from munit_tf import atomic
 
 
 class AtomicPusherExecutor(pusher_executor.Executor):
-    def Do(self, input_dict: dict[str, list[types.Artifact]], output_dict: dict[str, list[types.Artifact]],
-           exec_properties: dict) -> None:
+    def Do(
+        self,
+        input_dict: dict[str, list[types.Artifact]],
+        output_dict: dict[str, list[types.Artifact]],
+        exec_properties: dict,
+    ) -> None:
         destination = pusher_pb2.PushDestination()
-        proto_utils.json_to_proto(exec_properties[standard_component_specs.PUSH_DESTINATION_KEY], destination)
+        proto_utils.json_to_proto(
+            exec_properties[standard_component_specs.PUSH_DESTINATION_KEY], destination
+        )
         base = destination.filesystem.base_directory
         if destination.WhichOneof("destination") != "filesystem" or "://" in base:
             return super().Do(input_dict, output_dict, exec_properties)
         self._log_startup(input_dict, output_dict, exec_properties)
-        model_push = artifact_utils.get_single_instance(output_dict[standard_component_specs.PUSHED_MODEL_KEY])
+        model_push = artifact_utils.get_single_instance(
+            output_dict[standard_component_specs.PUSHED_MODEL_KEY]
+        )
         if not self.CheckBlessing(input_dict):
             self._MarkNotPushed(model_push)
             return
@@ -45,15 +53,18 @@ class AtomicPusherExecutor(pusher_executor.Executor):
         if os.path.exists(serving_path):
             logging.info("Destination %s already exists, skipping the copy.", serving_path)
         else:
-            staging = atomic.staging_dir(serving_path, any_name=True)  # and removes what killed pushes left
+            # and removes what killed pushes left
+            staging = atomic.staging_dir(serving_path, any_name=True)
             io_utils.copy_dir(model_path, staging)
             atomic.publish(staging, serving_path)
             logging.info("Model written to serving path %s.", serving_path)
-        io_utils.copy_dir(model_path, model_push.uri)  # the archive copy, as the stock executor makes
+        # the archive copy, as the stock executor makes
+        io_utils.copy_dir(model_path, model_push.uri)
         self._MarkPushed(model_push, pushed_destination=serving_path, pushed_version=version)
 
 
 class AtomicPusher(Pusher):
-    """``tfx.components.Pusher`` with ``AtomicPusherExecutor``; same inputs, outputs and parameters."""
+    """``tfx.components.Pusher`` with ``AtomicPusherExecutor``; same inputs, outputs and
+    parameters."""
 
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(AtomicPusherExecutor)

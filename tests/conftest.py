@@ -37,16 +37,22 @@ def tiny_config():
 
 @pytest.fixture(scope="session")
 def exported_run(tmp_path_factory, synthetic_data):
-    """(run folder, SavedModel folder) of a tiny model trained one step and exported with the CLI."""
+    """(run folder, SavedModel folder) of a tiny model trained one step and exported with the
+    CLI."""
     from munit_tf import cli, training
     from munit_tf.config import load_config
 
     root = tmp_path_factory.mktemp("exported")
     run = str(root / "run")
-    training.train(load_config("tiny", ["train.max_iter=1", "train.image_save_iter=0"]), synthetic_data, run,
-                   verbose=0)
+    training.train(
+        load_config("tiny", ["train.max_iter=1", "train.image_save_iter=0"]),
+        synthetic_data,
+        run,
+        verbose=0,
+    )
     saved = str(root / "serving" / "munit" / "1")
     with contextlib.redirect_stdout(io.StringIO()) as console:
         assert cli.main(["export", "--checkpoint", run, "--output", saved]) == 0
-    (root / "export-console.txt").write_text(console.getvalue())  # the progress shown, for test_export
+    # the progress shown, for test_export
+    (root / "export-console.txt").write_text(console.getvalue())
     return run, saved

@@ -80,7 +80,8 @@ def decode(sd, content, style):
         ys = x
         for j in range(2):
             c = sd[f"{p}.{j}.conv.weight"].shape[0]
-            bias, weight = params[:, offset:offset + c], params[:, offset + c:offset + 2 * c]  # [beta, gamma]
+            bias = params[:, offset : offset + c]  # [beta, gamma]
+            weight = params[:, offset + c : offset + 2 * c]
             offset += 2 * c
             ys = adain(conv(ys, sd, f"{p}.{j}.conv", 1, 1), weight, bias)
             if j == 0:
@@ -90,8 +91,13 @@ def decode(sd, content, style):
     m = 2
     while f"dec.model.{m}.norm.gamma" in sd:
         x = x.repeat(2, axis=2).repeat(2, axis=3)  # nn.Upsample(scale_factor=2), nearest
-        x = relu(layer_norm(conv(x, sd, f"dec.model.{m}.conv", 1, 2), sd[f"dec.model.{m}.norm.gamma"],
-                            sd[f"dec.model.{m}.norm.beta"]))
+        x = relu(
+            layer_norm(
+                conv(x, sd, f"dec.model.{m}.conv", 1, 2),
+                sd[f"dec.model.{m}.norm.gamma"],
+                sd[f"dec.model.{m}.norm.beta"],
+            )
+        )
         m += 2
     return np.tanh(conv(x, sd, f"dec.model.{m - 1}.conv", 1, 3))
 

@@ -9,16 +9,28 @@ from munit_tf import atomic
 
 def test_stale_staging_of_dead_processes_is_removed_and_live_ones_are_kept(tmp_path):
     target = tmp_path / "data"
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        for name in (f".data.tmp-{dead}-0a1b", f".data.old-{dead}-0a1c", f".data.tmp-{live.pid}-0a1d",
-                     f".other.tmp-{dead}-0a1e", "data.tmp-notours"):
+        for name in (
+            f".data.tmp-{dead}-0a1b",
+            f".data.old-{dead}-0a1c",
+            f".data.tmp-{live.pid}-0a1d",
+            f".other.tmp-{dead}-0a1e",
+            "data.tmp-notours",
+        ):
             (tmp_path / name).mkdir()
         staging = atomic.staging_dir(str(target))
-        assert sorted(os.listdir(tmp_path)) == sorted([f".data.tmp-{live.pid}-0a1d", f".other.tmp-{dead}-0a1e",
-                                                       "data.tmp-notours", os.path.basename(staging)])
+        assert sorted(os.listdir(tmp_path)) == sorted(
+            [
+                f".data.tmp-{live.pid}-0a1d",
+                f".other.tmp-{dead}-0a1e",
+                "data.tmp-notours",
+                os.path.basename(staging),
+            ]
+        )
         atomic.remove_stale(str(target), any_name=True)
         assert f".other.tmp-{dead}-0a1e" not in os.listdir(tmp_path)
         assert f".data.tmp-{live.pid}-0a1d" in os.listdir(tmp_path)

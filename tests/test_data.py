@@ -31,25 +31,37 @@ def test_domain_b_foreground_is_the_mask_and_domain_a_draws_its_outline():
         dark_a = image_a.max(-1) < 128
         interior = mask.astype(bool)
         for _ in range(3):  # erode: the outline lies on the boundary, not inside the shape
-            interior = interior & np.roll(interior, 1, 0) & np.roll(interior, -1, 0) & np.roll(interior, 1, 1) \
+            interior = (
+                interior
+                & np.roll(interior, 1, 0)
+                & np.roll(interior, -1, 0)
+                & np.roll(interior, 1, 1)
                 & np.roll(interior, -1, 1)
+            )
         assert dark_a.sum() > 20 and (dark_a & interior).sum() == 0
 
 
 def test_tfrecords_round_trip_pixels_and_ground_truth(synthetic_data):
-    records = tf.data.TFRecordDataset(schema.list_shards(synthetic_data, "train", "b"), compression_type="GZIP")
+    records = tf.data.TFRecordDataset(
+        schema.list_shards(synthetic_data, "train", "b"), compression_type="GZIP"
+    )
     parsed = {p["id"].numpy().decode(): p for p in map(schema.parse_example, records)}
     assert len(parsed) == 24
     expected = synthetic.example("b", 0, seed=0, size=32)
     record = parsed[expected["id"]]
     np.testing.assert_array_equal(tf.io.decode_png(record["image"]).numpy(), expected["image"])
-    np.testing.assert_array_equal(tf.io.decode_png(record["mask"]).numpy()[..., 0] // 255, expected["mask"])
+    np.testing.assert_array_equal(
+        tf.io.decode_png(record["mask"]).numpy()[..., 0] // 255, expected["mask"]
+    )
     np.testing.assert_allclose(record["style"].numpy(), expected["style"], rtol=1e-6)
     assert record["domain"].numpy() == b"b" and int(record["height"]) == 32
 
 
 def test_training_batches_are_scaled_unpaired_and_resumable(synthetic_data, tiny_config):
-    batches = [tuple(t.numpy() for t in b) for b in dataset.make_dataset(synthetic_data, tiny_config).take(4)]
+    batches = [
+        tuple(t.numpy() for t in b)
+        for b in dataset.make_dataset(synthetic_data, tiny_config).take(4)
+    ]
     x_a, x_b = batches[0]
     assert x_a.shape == (2, 32, 32, 3) and x_a.dtype == np.float32
     assert -1.0 <= x_a.min() and x_a.max() <= 1.0 and not np.array_equal(x_a, x_b)
@@ -71,7 +83,9 @@ def test_resize_and_crop_follow_the_config(synthetic_data):
     image = tf.io.encode_png(tf.zeros((40, 80, 3), tf.uint8))
     resized = dataset.resize_shorter_side(dataset.decode(image), 48)
     assert tuple(resized.shape) == (48, 96, 3)
-    out = dataset.preprocess(image, config.data, 3, training=True, seed=tf.constant([1, 2], tf.int64))
+    out = dataset.preprocess(
+        image, config.data, 3, training=True, seed=tf.constant([1, 2], tf.int64)
+    )
     assert tuple(out.shape) == (32, 32, 3)
 
 
@@ -80,18 +94,23 @@ def test_missing_data_is_a_readable_error(tmp_path, tiny_config):
         dataset.make_dataset(str(tmp_path), tiny_config)
 
 
-def test_a_mixed_domain_file_list_is_split_by_the_domain_feature(synthetic_data, tiny_config, tmp_path):
+def test_a_mixed_domain_file_list_is_split_by_the_domain_feature(
+    synthetic_data, tiny_config, tmp_path
+):
     """As TFX ExampleGen writes them: both domains in one Split-* folder."""
     mixed = str(tmp_path / "Split-eval" / "data.gz")
     tf.io.gfile.makedirs(os.path.dirname(mixed))
     with tf.io.TFRecordWriter(mixed, options="GZIP") as writer:
         for domain in ("b", "a"):
-            for record in tf.data.TFRecordDataset(schema.list_shards(synthetic_data, "test", domain),
-                                                  compression_type="GZIP"):
+            for record in tf.data.TFRecordDataset(
+                schema.list_shards(synthetic_data, "test", domain), compression_type="GZIP"
+            ):
                 writer.write(record.numpy())
 
     folder = list(dataset.make_dataset(synthetic_data, tiny_config, split="test", training=False))
-    files = list(dataset.make_dataset([str(tmp_path / "Split-eval" / "*")], tiny_config, training=False))
+    files = list(
+        dataset.make_dataset([str(tmp_path / "Split-eval" / "*")], tiny_config, training=False)
+    )
     for k in range(2):  # the same images of each domain (the folder reader interleaves its shards)
         expected = sorted(image.tobytes() for b in folder for image in b[k].numpy())
         assert sorted(image.tobytes() for b in files for image in b[k].numpy()) == expected

@@ -1,4 +1,5 @@
-"""The same training step under the default strategy, MirroredStrategy and MultiWorkerMirroredStrategy."""
+"""The same training step under the default strategy, MirroredStrategy and
+MultiWorkerMirroredStrategy."""
 
 import json
 import os
@@ -22,7 +23,9 @@ def _fit_one_step(strategy, config, initial_weights, batch):
         model = MUNIT(config)
         # Plain SGD: unlike Adam, its update is proportional to the gradient, so a wrong loss
         # scaling across replicas would show.
-        model.compile(gen_optimizer=keras.optimizers.SGD(0.1), dis_optimizer=keras.optimizers.SGD(0.1))
+        model.compile(
+            gen_optimizer=keras.optimizers.SGD(0.1), dis_optimizer=keras.optimizers.SGD(0.1)
+        )
     model.set_weights(initial_weights)
     model.fit(tf.data.Dataset.from_tensors(batch).repeat(), steps_per_epoch=1, epochs=1, verbose=0)
     return [v.numpy() for v in model.weights]
@@ -54,10 +57,12 @@ WORKER = textwrap.dedent("""
     config = load_config("tiny", ["train.strategy=multi_worker", "train.batch_size=4"])
     strategy = training.make_strategy(config.train.strategy)
     model = training.build_model(config, strategy)
-    history = model.fit(dataset.make_dataset(sys.argv[1], config), steps_per_epoch=2, epochs=1, verbose=0)
-    print("RESULT " + json.dumps({"replicas": strategy.num_replicas_in_sync, "step": int(model.step.numpy()),
-                                  "digest": float(sum(np.abs(v.numpy()).sum() for v in model.weights)),
-                                  "loss": float(np.ravel(history.history["loss_gen_total"])[-1])}))
+    data = dataset.make_dataset(sys.argv[1], config)
+    history = model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)
+    result = {"replicas": strategy.num_replicas_in_sync, "step": int(model.step.numpy()),
+              "digest": float(sum(np.abs(v.numpy()).sum() for v in model.weights)),
+              "loss": float(np.ravel(history.history["loss_gen_total"])[-1])}
+    print("RESULT " + json.dumps(result))
 """)
 
 
@@ -66,15 +71,29 @@ def test_two_worker_processes_on_loopback_train_in_lockstep(synthetic_data):
     cluster = {"worker": [f"localhost:{port}" for port in ports]}
     processes = []
     for index in range(2):
-        env = {**os.environ, "PYTHONPATH": ROOT,
-               "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
-        processes.append(subprocess.Popen([sys.executable, "-c", WORKER, synthetic_data], env=env,
-                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        env = {
+            **os.environ,
+            "PYTHONPATH": ROOT,
+            "TF_CONFIG": json.dumps(
+                {"cluster": cluster, "task": {"type": "worker", "index": index}}
+            ),
+        }
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-c", WORKER, synthetic_data],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     results = []
     for process in processes:
         out, err = process.communicate(timeout=300)
         assert process.returncode == 0, err[-3000:]
-        results.append(json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:]))
+        results.append(
+            json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
+        )
     assert [r["replicas"] for r in results] == [2, 2]
     assert [r["step"] for r in results] == [2, 2]
     assert results[0]["digest"] == results[1]["digest"]  # every worker holds the same weights
@@ -84,7 +103,9 @@ def test_two_worker_processes_on_loopback_train_in_lockstep(synthetic_data):
 def _state(model):
     """Every network weight and optimiser variable (the skip counter aside)."""
     weights = [v for v in model.weights if v.path != model.skipped_updates.path]
-    return [v.numpy() for v in weights + model.gen_optimizer.variables + model.dis_optimizer.variables]
+    return [
+        v.numpy() for v in weights + model.gen_optimizer.variables + model.dis_optimizer.variables
+    ]
 
 
 def test_skipping_a_nonfinite_update_on_one_replica_skips_it_on_all_and_leaves_adam_untouched():
@@ -99,11 +120,15 @@ def test_skipping_a_nonfinite_update_on_one_replica_skips_it_on_all_and_leaves_a
         model.compile()
     model.fit(tf.data.Dataset.from_tensors(clean).repeat(), steps_per_epoch=1, epochs=1, verbose=0)
     before = _state(model)
-    history = model.fit(tf.data.Dataset.from_tensors(poisoned).repeat(), steps_per_epoch=1, epochs=1, verbose=0)
+    history = model.fit(
+        tf.data.Dataset.from_tensors(poisoned).repeat(), steps_per_epoch=1, epochs=1, verbose=0
+    )
     assert np.ravel(history.history["skipped_gen_updates"])[-1] == 1
     assert np.ravel(history.history["skipped_dis_updates"])[-1] == 1
     after = _state(model)
-    for one, two in zip(before, after):  # weights, moments and step counters all unchanged, on every replica
+    for one, two in zip(
+        before, after
+    ):  # weights, moments and step counters all unchanged, on every replica
         np.testing.assert_array_equal(one, two)
     model.fit(tf.data.Dataset.from_tensors(clean).repeat(), steps_per_epoch=1, epochs=1, verbose=0)
     assert int(model.step.numpy()) == 2 and model.skipped_updates.numpy().tolist() == [1, 1]

@@ -7,6 +7,7 @@ import struct
 import numpy as np
 import pytest
 import tensorflow as tf
+from cli_args import argv
 from PIL import Image, ImageOps
 
 from munit_tf import cli
@@ -45,15 +46,27 @@ def _jpeg(pixels, orientation=None, **block):
 def test_decode_turns_each_orientation_as_pil_exif_transpose(orientation, big_endian):
     data = _jpeg(_picture(), orientation, big_endian=big_endian)
     assert int(exif.orientation(tf.constant(data))) == orientation
-    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"), np.float32)
+    expected = np.asarray(
+        ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"), np.float32
+    )
     ours = decode(tf.constant(data)).numpy()
     assert ours.shape == expected.shape
-    assert np.abs(ours - expected).mean() < 1.5  # two JPEG decoders, same pixels up to their IDCT (a wrong turn: > 40)
+    # two JPEG decoders, same pixels up to their IDCT (a wrong turn: > 40)
+    assert np.abs(ours - expected).mean() < 1.5
 
 
-@pytest.mark.parametrize("data", [
-    b"", b"\xff\xd8", b"\xff\xd8\xff\xe1\x00\x08Exif\x00\x00", b"\xff\xd8\xff\xe1\xff\xffExif\x00\x00II*\x00",
-    b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, os.urandom(300), b"\xff\xd8" + os.urandom(5000)])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\xff\xd8",
+        b"\xff\xd8\xff\xe1\x00\x08Exif\x00\x00",
+        b"\xff\xd8\xff\xe1\xff\xffExif\x00\x00II*\x00",
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 40,
+        os.urandom(300),
+        b"\xff\xd8" + os.urandom(5000),
+    ],
+)
 def test_malformed_or_missing_exif_means_as_stored(data):
     assert int(exif.orientation(tf.constant(data))) == 1
 
@@ -73,7 +86,9 @@ def test_prepare_stores_the_photo_upright():
     assert isinstance(checked, images.Checked) and checked.converted
     stored = Image.open(io.BytesIO(checked.data))
     assert (checked.width, checked.height) == stored.size == (40, 24)
-    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"), np.int16)
+    expected = np.asarray(
+        ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"), np.int16
+    )
     np.testing.assert_array_equal(np.asarray(stored, np.int16), expected)
     assert int(exif.orientation(tf.constant(checked.data))) == 1  # not turned a second time
     upright = images.check_image(_jpeg(_picture(), 1))
@@ -83,19 +98,38 @@ def test_prepare_stores_the_photo_upright():
 def test_serving_and_translate_see_the_photo_upright(exported_run, tmp_path):
     _, saved = exported_run
     portrait = _picture(64, 32)
-    stored = np.ascontiguousarray(np.rot90(portrait, k=1))  # what a phone held upright stores, tag 6
+    # what a phone held upright stores, tag 6
+    stored = np.ascontiguousarray(np.rot90(portrait, k=1))
     data = _jpeg(stored, 6)
     module = tf.saved_model.load(saved)
-    out = module.signatures["serving_default"](image_bytes=tf.constant([data]), num_styles=tf.constant([1]),
-                                               seed=tf.constant([0], tf.int64))["output_bytes"].numpy()
+    out = module.signatures["serving_default"](
+        image_bytes=tf.constant([data]),
+        num_styles=tf.constant([1]),
+        seed=tf.constant([0], tf.int64),
+    )["output_bytes"].numpy()
     shown = Image.open(io.BytesIO(out[0, 0]))
     assert shown.height > shown.width  # the 32 x 64 portrait, not the stored landscape
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "photo.jpg").write_bytes(data)
-    assert cli.main(["translate", "--model", saved, "--input", str(folder), "--output", str(tmp_path / "out"),
-                     "--num-styles", "1"]) == 0
-    written = [os.path.join(d, n) for d, _, names in os.walk(tmp_path / "out") for n in names if n.endswith(".png")]
+    assert (
+        cli.main(
+            argv(
+                "translate",
+                model=saved,
+                input=str(folder),
+                output=str(tmp_path / "out"),
+                num_styles=1,
+            )
+        )
+        == 0
+    )
+    written = [
+        os.path.join(d, n)
+        for d, _, names in os.walk(tmp_path / "out")
+        for n in names
+        if n.endswith(".png")
+    ]
     assert written and all(Image.open(path).height > Image.open(path).width for path in written)
 
 
@@ -104,12 +138,23 @@ def test_the_beam_job_stores_phone_photos_upright(tmp_path):
     for folder in ("trainA", "trainB", "testA", "testB"):
         (root / folder).mkdir(parents=True)
         (root / folder / "photo.jpg").write_bytes(_jpeg(_picture(40 + len(folder), 24), 6))
-    assert cli.main(["prepare", "--source", str(root), "--output", str(tmp_path / "out"), "--min-size", "16",
-                     "--shards", "1"]) == 0
-    records = list(tf.data.TFRecordDataset(tf.io.gfile.glob(str(tmp_path / "out" / "train" / "a-*")),
-                                           compression_type="GZIP"))
+    assert (
+        cli.main(
+            argv("prepare", source=str(root), output=str(tmp_path / "out"), min_size=16, shards=1)
+        )
+        == 0
+    )
+    records = list(
+        tf.data.TFRecordDataset(
+            tf.io.gfile.glob(str(tmp_path / "out" / "train" / "a-*")), compression_type="GZIP"
+        )
+    )
     from munit_tf.data import schema
 
     parsed = schema.parse_example(records[0])
-    assert (int(parsed["width"]), int(parsed["height"])) == (46, 24)  # stored 24 wide, 46 high; shown turned
+    # stored 24 wide, 46 high; shown turned
+    assert (int(parsed["width"]), int(parsed["height"])) == (
+        46,
+        24,
+    )
     assert decode(parsed["image"]).shape == (24, 46, 3)

@@ -13,6 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 import tensorflow as tf
+from cli_args import argv
 from PIL import Image
 
 from munit_tf import cli, serving, training
@@ -42,14 +43,24 @@ def _inputs():
     """One input set for every signature (tiny preset: 3 channels, style_dim 4)."""
     images = RNG.uniform(-1, 1, (2, 32, 36, 3)).astype("float32")
     return {
-        "translate_bytes": {"image_bytes": np.array([IMAGE, IMAGE]), "num_styles": np.array([3], np.int32),
-                            "seed": np.array([5, 6], np.int64)},
+        "translate_bytes": {
+            "image_bytes": np.array([IMAGE, IMAGE]),
+            "num_styles": np.array([3], np.int32),
+            "seed": np.array([5, 6], np.int64),
+        },
         "translate": {"images": images, "seed": np.array([1, 2], np.int64)},
-        "translate_uint8": {"images": np.round((images + 1) * 127.5).astype(np.uint8),
-                            "seed": np.array([1], np.int64)},
-        "translate_with_style": {"images": images, "styles": RNG.normal(size=(2, 4)).astype("float32")},
-        "translate_with_reference": {"images": images,
-                                     "reference_images": RNG.uniform(-1, 1, (1, 40, 40, 3)).astype("float32")},
+        "translate_uint8": {
+            "images": np.round((images + 1) * 127.5).astype(np.uint8),
+            "seed": np.array([1], np.int64),
+        },
+        "translate_with_style": {
+            "images": images,
+            "styles": RNG.normal(size=(2, 4)).astype("float32"),
+        },
+        "translate_with_reference": {
+            "images": images,
+            "reference_images": RNG.uniform(-1, 1, (1, 40, 40, 3)).astype("float32"),
+        },
         "encode_style": {"images": images},
         "encode_content": {"images": images},
     }
@@ -81,7 +92,8 @@ FRESH_PROCESS = textwrap.dedent("""
     names = sorted({key.split("/")[0] for key in inputs.files})
     out = {}
     for name in names:
-        args = {key.split("/")[1]: tf.constant(inputs[key]) for key in inputs.files if key.split("/")[0] == name}
+        args = {key.split("/")[1]: tf.constant(inputs[key])
+                for key in inputs.files if key.split("/")[0] == name}
         for key, value in model.signatures[name](**args).items():
             value = value.numpy()
             out[f"{name}/{key}"] = value.astype(bytes) if value.dtype == object else value
@@ -96,9 +108,21 @@ def test_every_signature_in_a_process_without_munit_tf_matches_the_model(run_and
     flat = {f"{name}/{key}": value for name, inputs in _calls() for key, value in inputs.items()}
     np.savez(tmp_path / "inputs.npz", **flat)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run([sys.executable, "-c", FRESH_PROCESS, saved, str(tmp_path / "inputs.npz"),
-                             str(tmp_path / "outputs.npz")], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            FRESH_PROCESS,
+            saved,
+            str(tmp_path / "inputs.npz"),
+            str(tmp_path / "outputs.npz"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "signatures 15" in result.stdout
     served = np.load(tmp_path / "outputs.npz")
@@ -111,7 +135,9 @@ def test_every_signature_in_a_process_without_munit_tf_matches_the_model(run_and
                 assert got.shape == tuple(value.shape)
                 decoded = [tf.io.decode_png(b).numpy() for b in got.ravel()]
                 reference = [tf.io.decode_png(b).numpy() for b in value.numpy().ravel()]
-                assert all(np.abs(a.astype(int) - b).max() <= 1 for a, b in zip(decoded, reference)), name
+                assert all(
+                    np.abs(a.astype(int) - b).max() <= 1 for a, b in zip(decoded, reference)
+                ), name
             else:
                 np.testing.assert_allclose(got, value.numpy(), atol=1e-4, err_msg=name)
 
@@ -120,8 +146,11 @@ def test_seeds_make_outputs_reproducible_and_different(loaded):
     serve = loaded.signatures["serving_default"]
 
     def call(seed):
-        return serve(image_bytes=tf.constant([IMAGE]), num_styles=tf.constant([2]),
-                     seed=tf.constant([seed], tf.int64))["output_bytes"].numpy()
+        return serve(
+            image_bytes=tf.constant([IMAGE]),
+            num_styles=tf.constant([2]),
+            seed=tf.constant([seed], tf.int64),
+        )["output_bytes"].numpy()
 
     first, again, other = call(3), call(3), call(4)
     assert first.shape == (1, 2) and np.array_equal(first, again)
@@ -133,8 +162,12 @@ def test_seeds_make_outputs_reproducible_and_different(loaded):
 def test_reference_images_steer_the_style(loaded):
     images = RNG.uniform(-1, 1, (1, 32, 32, 3)).astype("float32")
     fn = loaded.signatures["translate_with_reference_a2b"]
-    one = fn(images=images, reference_images=RNG.uniform(-1, 1, (1, 32, 32, 3)).astype("float32"))["images"]
-    two = fn(images=images, reference_images=RNG.uniform(-1, 1, (1, 32, 32, 3)).astype("float32"))["images"]
+    one = fn(images=images, reference_images=RNG.uniform(-1, 1, (1, 32, 32, 3)).astype("float32"))[
+        "images"
+    ]
+    two = fn(images=images, reference_images=RNG.uniform(-1, 1, (1, 32, 32, 3)).astype("float32"))[
+        "images"
+    ]
     assert np.abs(one.numpy() - two.numpy()).max() > 1e-3
 
 
@@ -154,7 +187,11 @@ def rest_predict(signature, body: str) -> dict:
     if "instances" in request:
         columns = {name: [] for name in names}
         for instance in request["instances"]:
-            values = instance if isinstance(instance, dict) and not set(instance) == {"b64"} else {names[0]: instance}
+            values = (
+                instance
+                if isinstance(instance, dict) and not set(instance) == {"b64"}
+                else {names[0]: instance}
+            )
             for name in names:
                 columns[name].append(decode(values[name]))
     else:
@@ -172,21 +209,34 @@ def rest_predict(signature, body: str) -> dict:
     rows = {name: encode(name, value.numpy().tolist()) for name, value in outputs.items()}
     if "instances" in request:
         single = len(rows) == 1
-        return {"predictions": [next(iter(rows.values()))[i] if single else {k: v[i] for k, v in rows.items()}
-                                for i in range(len(columns[names[0]]))]}
-    return {"outputs": next(iter(rows.values())) if len(rows) == 1 else rows}  # one output: name omitted
+        return {
+            "predictions": [
+                next(iter(rows.values()))[i] if single else {k: v[i] for k, v in rows.items()}
+                for i in range(len(columns[names[0]]))
+            ]
+        }
+    # one output: name omitted
+    return {"outputs": next(iter(rows.values())) if len(rows) == 1 else rows}
 
 
 def test_rest_row_and_columnar_requests_as_tf_serving_feeds_them(loaded):
     b64 = base64.b64encode(IMAGE).decode()
-    row = json.dumps({"signature_name": "serving_default", "instances": [
-        {"image_bytes": {"b64": b64}, "num_styles": 2, "seed": 1},
-        {"image_bytes": {"b64": b64}, "num_styles": 2, "seed": 2}]})
+    row = json.dumps(
+        {
+            "signature_name": "serving_default",
+            "instances": [
+                {"image_bytes": {"b64": b64}, "num_styles": 2, "seed": 1},
+                {"image_bytes": {"b64": b64}, "num_styles": 2, "seed": 2},
+            ],
+        }
+    )
     response = rest_predict(loaded.signatures["serving_default"], row)
     assert len(response["predictions"]) == 2 and len(response["predictions"][0]) == 2
     png = base64.b64decode(response["predictions"][0][0]["b64"])
     assert tf.io.decode_png(png).shape == (32, 40, 3)
-    columnar = json.dumps({"inputs": {"image_bytes": [{"b64": b64}], "num_styles": [3], "seed": [1]}})
+    columnar = json.dumps(
+        {"inputs": {"image_bytes": [{"b64": b64}], "num_styles": [3], "seed": [1]}}
+    )
     response = rest_predict(loaded.signatures["translate_bytes_b2a"], columnar)
     assert len(response["outputs"][0]) == 3
 
@@ -201,7 +251,9 @@ def test_the_readme_grpc_request_runs_through_the_signature(loaded):
     request.inputs["num_styles"].CopyFrom(tf.make_tensor_proto([4], dtype=tf.int32))
     request.inputs["seed"].CopyFrom(tf.make_tensor_proto([0], dtype=tf.int64))
     signature = loaded.signatures[request.model_spec.signature_name]
-    outputs = signature(**{name: tf.constant(tf.make_ndarray(proto)) for name, proto in request.inputs.items()})
+    outputs = signature(
+        **{name: tf.constant(tf.make_ndarray(proto)) for name, proto in request.inputs.items()}
+    )
     response = predict_pb2.PredictResponse()
     response.outputs["output_bytes"].CopyFrom(tf.make_tensor_proto(outputs["output_bytes"]))
     pngs = tf.make_ndarray(response.outputs["output_bytes"])
@@ -222,7 +274,9 @@ def test_malformed_requests_are_invalid_argument(loaded):
     with pytest.raises(tf.errors.InvalidArgumentError, match="between 1 and 64"):
         serve(image_bytes=tf.constant([IMAGE]), num_styles=tf.constant([0]), seed=seed)
     with pytest.raises(tf.errors.InvalidArgumentError, match="one per image"):
-        serve(image_bytes=tf.constant([IMAGE] * 3), num_styles=one, seed=tf.constant([1, 2], tf.int64))
+        serve(
+            image_bytes=tf.constant([IMAGE] * 3), num_styles=one, seed=tf.constant([1, 2], tf.int64)
+        )
     with pytest.raises(tf.errors.InvalidArgumentError, match="divisible by 4"):
         loaded.signatures["translate_a2b"](images=tf.zeros([1, 30, 32, 3]), seed=seed)
     with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError)):
@@ -231,18 +285,23 @@ def test_malformed_requests_are_invalid_argument(loaded):
 
 def test_export_refuses_to_overwrite_and_needs_a_version_folder(run_and_export, tmp_path, capsys):
     run, saved = run_and_export
-    assert cli.main(["export", "--checkpoint", run, "--output", saved]) == 2
+    assert cli.main(argv("export", checkpoint=run, output=saved)) == 2
     assert "--overwrite" in capsys.readouterr().err
-    assert cli.main(["export", "--checkpoint", run, "--output", str(tmp_path / "latest")]) == 2
+    assert cli.main(argv("export", checkpoint=run, output=str(tmp_path / "latest"))) == 2
     assert "version number" in capsys.readouterr().err
-    assert cli.main(["export", "--checkpoint", str(tmp_path / "none"), "--output", str(tmp_path / "1")]) == 2
+    assert (
+        cli.main(argv("export", checkpoint=str(tmp_path / "none"), output=str(tmp_path / "1"))) == 2
+    )
     assert not any(".tmp-" in name for name in os.listdir(os.path.dirname(saved)))
 
 
 def test_export_shows_its_progress(exported_run):
     run, saved = exported_run
-    console = open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(saved))), "export-console.txt")).read()
-    signatures = len(tf.saved_model.load(saved).signatures) - 1  # serving_default is one of them again
+    console = open(
+        os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(saved))), "export-console.txt")
+    ).read()
+    # serving_default is one of them again
+    signatures = len(tf.saved_model.load(saved).signatures) - 1
     assert f"tracing {signatures} serving signatures" in console
     assert f"{signatures}/{signatures}" in console and "writing the SavedModel" in console
     assert "exported in" in console and f"exported SavedModel to {saved}" in console

@@ -11,14 +11,17 @@ RNG = np.random.default_rng(0)
 
 
 def _upsample_pad_conv(x, kernel, bias):
-    """The reference's order of operations, in NumPy: nearest x2, reflection pad 2, 5x5 VALID conv."""
+    """The reference's order of operations, in NumPy: nearest x2, reflection pad 2, 5x5 VALID
+    conv."""
     up = x.repeat(2, axis=1).repeat(2, axis=2)
     padded = np.pad(up, [(0, 0), (2, 2), (2, 2), (0, 0)], mode="reflect")
     batch, height, width, _ = up.shape
     out = np.zeros((batch, height, width, kernel.shape[-1]), "float64")
     for dy in range(5):
         for dx in range(5):
-            out += np.einsum("bhwi,io->bhwo", padded[:, dy:dy + height, dx:dx + width], kernel[dy, dx])
+            out += np.einsum(
+                "bhwi,io->bhwo", padded[:, dy : dy + height, dx : dx + width], kernel[dy, dx]
+            )
     return out + bias
 
 
@@ -28,11 +31,18 @@ def test_sub_pixel_upsample_conv_equals_upsample_pad_conv_including_borders_and_
         kernel = RNG.normal(size=(5, 5, 3, 4)).astype("float32")
         bias = RNG.normal(size=(4,)).astype("float32")
         expected = _upsample_pad_conv(x.astype("float64"), kernel.astype("float64"), bias)
-        np.testing.assert_allclose(np.asarray(fast_conv.upsample_conv5(x, kernel, bias)), expected, atol=1e-4)
+        np.testing.assert_allclose(
+            np.asarray(fast_conv.upsample_conv5(x, kernel, bias)), expected, atol=1e-4
+        )
 
         def direct(x, kernel):
             up = tf.repeat(tf.repeat(x, 2, axis=1), 2, axis=2)
-            return tf.nn.conv2d(tf.pad(up, [[0, 0], [2, 2], [2, 2], [0, 0]], "REFLECT"), kernel, 1, "VALID") + bias
+            return (
+                tf.nn.conv2d(
+                    tf.pad(up, [[0, 0], [2, 2], [2, 2], [0, 0]], "REFLECT"), kernel, 1, "VALID"
+                )
+                + bias
+            )
 
         weights = tf.constant(RNG.normal(size=expected.shape).astype("float32"))
         x_t, kernel_t = tf.constant(x), tf.constant(kernel)
@@ -50,13 +60,21 @@ def test_upsample_conv_block_keeps_the_conv_block_weights_and_falls_back_for_oth
     x = RNG.normal(size=(1, 4, 4, 6)).astype("float32")
     fast = layers.UpsampleConvBlock(3, 5, 1, 2, "ln", "relu", name="up")
     out = np.asarray(fast(x))
-    assert out.shape == (1, 8, 8, 3) and fast_conv.is_sub_pixel(fast.kernel_size, fast.padding, fast.strides,
-                                                                fast.pad_type)
-    assert sorted(w.path for w in fast.weights) == ["up/conv/bias", "up/conv/kernel", "up/norm/beta", "up/norm/gamma"]
+    assert out.shape == (1, 8, 8, 3) and fast_conv.is_sub_pixel(
+        fast.kernel_size, fast.padding, fast.strides, fast.pad_type
+    )
+    assert sorted(w.path for w in fast.weights) == [
+        "up/conv/bias",
+        "up/conv/kernel",
+        "up/norm/beta",
+        "up/norm/gamma",
+    ]
     plain = layers.ConvBlock(3, 5, 1, 2, "ln", "relu")
     plain(x.repeat(2, axis=1).repeat(2, axis=2))
     plain.set_weights(fast.get_weights())
-    np.testing.assert_allclose(out, np.asarray(plain(x.repeat(2, axis=1).repeat(2, axis=2))), atol=1e-4)
+    np.testing.assert_allclose(
+        out, np.asarray(plain(x.repeat(2, axis=1).repeat(2, axis=2))), atol=1e-4
+    )
     other = layers.UpsampleConvBlock(3, 3, 1, 1, "none", "relu")
     assert not fast_conv.is_sub_pixel(3, 1, 1, "reflect") and other(x).shape == (1, 8, 8, 3)
     with fast_conv.form("reference"):  # the reference's order of operations: the same result
@@ -67,7 +85,9 @@ def test_conv_in_blocks_equals_a_valid_conv_for_odd_and_even_sizes_with_gradient
     for size, height, width in ((7, 7, 7), (7, 12, 9), (3, 5, 8), (5, 6, 6)):
         x = tf.constant(RNG.normal(size=(2, height, width, 5)).astype("float32"))
         kernel = tf.constant(RNG.normal(size=(size, size, 5, 3)).astype("float32"))
-        weights = tf.constant(RNG.normal(size=(2, height - size + 1, width - size + 1, 3)).astype("float32"))
+        weights = tf.constant(
+            RNG.normal(size=(2, height - size + 1, width - size + 1, 3)).astype("float32")
+        )
         results = []
         for function in (lambda x, k: tf.nn.conv2d(x, k, 1, "VALID"), fast_conv.conv_in_blocks):
             with tf.GradientTape() as tape:
@@ -85,7 +105,9 @@ def test_a_conv_block_to_few_channels_runs_in_blocks_with_the_same_weights_and_r
     block = layers.ConvBlock(3, 7, 1, 3, "none", "tanh", name="to_image")
     assert fast_conv.is_in_blocks(7, 1, 3) and not fast_conv.is_in_blocks(7, 1, 16)
     block.build(x.shape)
-    block.set_weights([RNG.normal(size=w.shape).astype("float32") * 0.1 for w in block.get_weights()])
+    block.set_weights(
+        [RNG.normal(size=w.shape).astype("float32") * 0.1 for w in block.get_weights()]
+    )
     fast = np.asarray(block(x))
     assert sorted(w.path for w in block.weights) == ["to_image/conv/bias", "to_image/conv/kernel"]
     with fast_conv.form("reference"):
@@ -139,22 +161,28 @@ def test_one_image_as_two_halves_gives_the_plain_conv_for_one_image_of_any_heigh
             tape.watch([x, kernel])
             expected = conv(x)
             loss = tf.reduce_sum(expected * expected)
-        for ours, reference in zip(split_with_gradients(x), [expected] + tape.gradient(loss, [x, kernel])):
+        for ours, reference in zip(
+            split_with_gradients(x), [expected] + tape.gradient(loss, [x, kernel])
+        ):
             assert ours.shape == reference.shape
             np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-4, atol=1e-4)
     x = tf.constant(RNG.normal(size=(3, 8, 7, 4)).astype("float32"))
     np.testing.assert_allclose(split_with_gradients(x)[0].numpy(), marked(x).numpy(), rtol=1e-5)
     one = x[:1]
-    assert np.array_equal(fast_conv.one_image_as_two(one, conv, marked, 3, fast_conv.SPLIT_MIN_CHANNELS).numpy(),
-                          marked(one).numpy())
+    assert np.array_equal(
+        fast_conv.one_image_as_two(one, conv, marked, 3, fast_conv.SPLIT_MIN_CHANNELS).numpy(),
+        marked(one).numpy(),
+    )
 
 
 def test_one_image_as_two_leaves_convolutions_to_few_channels_whole():
     kernel = tf.constant(RNG.normal(size=(3, 3, 4, 6)).astype("float32"))
     conv = lambda x: tf.nn.conv2d(x, kernel, 1, "VALID")  # noqa: E731
     marked = lambda x: conv(x) + 1000.0  # noqa: E731
-    split = tf.function(lambda x: fast_conv.one_image_as_two(x, conv, marked, 3, fast_conv.SPLIT_MIN_CHANNELS - 1),
-                        input_signature=[tf.TensorSpec([None, None, None, 4], tf.float32)])
+    split = tf.function(
+        lambda x: fast_conv.one_image_as_two(x, conv, marked, 3, fast_conv.SPLIT_MIN_CHANNELS - 1),
+        input_signature=[tf.TensorSpec([None, None, None, 4], tf.float32)],
+    )
     x = tf.constant(RNG.normal(size=(1, 8, 7, 4)).astype("float32"))
     assert np.array_equal(split(x).numpy(), marked(x).numpy())
 
@@ -162,15 +190,23 @@ def test_one_image_as_two_leaves_convolutions_to_few_channels_whole():
 def test_conv_keeping_input_has_the_values_and_gradients_of_the_conv_of_the_prepared_input():
     reflect = lambda x: fast_conv.pad2d(x, 1, "reflect")  # noqa: E731
     to_blocks = lambda x: tf.nn.space_to_depth(fast_conv.pad2d(x, 2, "zero"), 2)  # noqa: E731
-    for prepare, strides, channels, with_bias in ((reflect, 1, 4, True), (reflect, 2, 4, False),
-                                                  (to_blocks, 1, 16, True), (None, 1, 4, True)):
+    for prepare, strides, channels, with_bias in (
+        (reflect, 1, 4, True),
+        (reflect, 2, 4, False),
+        (to_blocks, 1, 16, True),
+        (None, 1, 4, True),
+    ):
         x = tf.constant(RNG.normal(size=(2, 8, 10, 4)).astype("float32"))
         kernel = tf.constant(RNG.normal(size=(3, 3, channels, 5)).astype("float32"))
         bias = tf.constant(RNG.normal(size=(5,)).astype("float32")) if with_bias else None
         results = []
-        for function in (lambda x, k, b: tf.nn.conv2d((prepare or tf.identity)(x), k, strides, "VALID")
-                         + (0.0 if b is None else b),
-                         lambda x, k, b: fast_conv.conv_keeping_input(x, k, b, prepare, strides)):
+        for function in (
+            lambda x, k, b: (
+                tf.nn.conv2d((prepare or tf.identity)(x), k, strides, "VALID")
+                + (0.0 if b is None else b)
+            ),
+            lambda x, k, b: fast_conv.conv_keeping_input(x, k, b, prepare, strides),
+        ):
             with tf.GradientTape() as tape:
                 watched = [x, kernel] + ([bias] if with_bias else [])
                 tape.watch(watched)
@@ -191,7 +227,9 @@ def test_conv_keeping_input_makes_the_padded_copy_again_only_once_the_gradient_a
     def step(x):
         with tf.GradientTape() as tape:
             tape.watch(x)
-            out = fast_conv.conv_keeping_input(tf.nn.relu(x), kernel, prepare=lambda x: fast_conv.pad2d(x, 1, "reflect"))
+            out = fast_conv.conv_keeping_input(
+                tf.nn.relu(x), kernel, prepare=lambda x: fast_conv.pad2d(x, 1, "reflect")
+            )
             loss = tf.reduce_sum(out * out)
         return tape.gradient(loss, x)
 
@@ -210,4 +248,6 @@ def test_conv_keeping_input_makes_the_padded_copy_again_only_once_the_gradient_a
     again = [op for op in pads if after_the_gradient(op)]
     assert len(forward) == 1 and len(again) == 1
     assert [consumer.type for consumer in forward[0].outputs[0].consumers()] == ["Conv2D"]
-    assert {consumer.type for consumer in again[0].outputs[0].consumers()} == {"Conv2DBackpropFilter"}
+    assert {consumer.type for consumer in again[0].outputs[0].consumers()} == {
+        "Conv2DBackpropFilter"
+    }

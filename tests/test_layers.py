@@ -50,8 +50,15 @@ def test_avg_pool_excludes_padding_from_the_count():
     out = np.asarray(layers.AvgPoolExcludePad()(x))
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=np.nan)
     rows, cols = (7 + 2 - 3) // 2 + 1, (6 + 2 - 3) // 2 + 1
-    expected = np.array([[np.nanmean(padded[0, 2 * i:2 * i + 3, 2 * j:2 * j + 3], axis=(0, 1))
-                          for j in range(cols)] for i in range(rows)])
+    expected = np.array(
+        [
+            [
+                np.nanmean(padded[0, 2 * i : 2 * i + 3, 2 * j : 2 * j + 3], axis=(0, 1))
+                for j in range(cols)
+            ]
+            for i in range(rows)
+        ]
+    )
     np.testing.assert_allclose(out[0], expected, rtol=1e-5, atol=1e-6)
 
 

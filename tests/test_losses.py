@@ -28,13 +28,19 @@ def test_nsgan_losses_are_binary_cross_entropy_on_logits():
     real, fake = [np.array([[2.0]], "float32")], [np.array([[-1.0]], "float32")]
     bce = lambda p, y: -(y * np.log(p) + (1 - y) * np.log(1 - p))  # noqa: E731
     sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
-    assert float(losses.dis_loss(real, fake, "nsgan")) == pytest.approx(bce(sigmoid(-1.0), 0) + bce(sigmoid(2.0), 1),
-                                                                        rel=1e-5)
-    assert float(losses.gen_adv_loss(fake, "nsgan")) == pytest.approx(bce(sigmoid(-1.0), 1), rel=1e-5)
+    assert float(losses.dis_loss(real, fake, "nsgan")) == pytest.approx(
+        bce(sigmoid(-1.0), 0) + bce(sigmoid(2.0), 1), rel=1e-5
+    )
+    assert float(losses.gen_adv_loss(fake, "nsgan")) == pytest.approx(
+        bce(sigmoid(-1.0), 1), rel=1e-5
+    )
 
 
 def test_l2_penalty_gradient_is_coupled_weight_decay():
-    variables = [tf.Variable(np.array([1.0, -2.0], "float32")), tf.Variable(np.array([[3.0]], "float32"))]
+    variables = [
+        tf.Variable(np.array([1.0, -2.0], "float32")),
+        tf.Variable(np.array([[3.0]], "float32")),
+    ]
     with tf.GradientTape() as tape:
         penalty = losses.l2_penalty(variables, 1e-4)
     gradients = tape.gradient(penalty, variables)

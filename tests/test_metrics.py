@@ -1,4 +1,5 @@
-"""Metric maths on cases with known answers, and the ground-truth metrics on right and wrong translations."""
+"""Metric maths on cases with known answers, and the ground-truth metrics on right and wrong
+translations."""
 
 import numpy as np
 import pytest
@@ -14,8 +15,11 @@ def test_fid_of_a_set_with_itself_is_zero_and_gaussians_match_the_closed_form():
     assert metrics.fid(features, features) == pytest.approx(0.0, abs=1e-6)
     mu1, mu2 = np.zeros(3), np.array([1.0, 2.0, 0.0])
     var1, var2 = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 9.0])
-    closed = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(var1) - np.sqrt(var2)) ** 2)  # diagonal case
-    assert metrics.frechet_distance(mu1, np.diag(var1), mu2, np.diag(var2)) == pytest.approx(closed, rel=1e-6)
+    # diagonal case
+    closed = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(var1) - np.sqrt(var2)) ** 2)
+    assert metrics.frechet_distance(mu1, np.diag(var1), mu2, np.diag(var2)) == pytest.approx(
+        closed, rel=1e-6
+    )
     sample1 = RNG.normal(mu1, np.sqrt(var1), size=(20000, 3))
     sample2 = RNG.normal(mu2, np.sqrt(var2), size=(20000, 3))
     assert metrics.fid(sample1, sample2) == pytest.approx(closed, rel=0.05)
@@ -24,13 +28,21 @@ def test_fid_of_a_set_with_itself_is_zero_and_gaussians_match_the_closed_form():
 def test_kid_is_the_unbiased_mmd_and_near_zero_for_one_distribution():
     x, y = RNG.normal(size=(6, 4)), RNG.normal(size=(5, 4))
     k = lambda a, b: (a @ b / 4 + 1) ** 3  # noqa: E731
-    brute = (sum(k(x[i], x[j]) for i in range(6) for j in range(6) if i != j) / 30
-             + sum(k(y[i], y[j]) for i in range(5) for j in range(5) if i != j) / 20
-             - 2 * np.mean([k(a, b) for a in x for b in y]))
+    brute = (
+        sum(k(x[i], x[j]) for i in range(6) for j in range(6) if i != j) / 30
+        + sum(k(y[i], y[j]) for i in range(5) for j in range(5) if i != j) / 20
+        - 2 * np.mean([k(a, b) for a in x for b in y])
+    )
     assert metrics._polynomial_mmd(x, y) == pytest.approx(brute, rel=1e-9)
-    same, _ = metrics.kid(RNG.normal(size=(400, 16)), RNG.normal(size=(400, 16)), subset_size=200, subsets=20)
-    shifted, _ = metrics.kid(RNG.normal(size=(400, 16)), RNG.normal(1.0, 1.0, size=(400, 16)), subset_size=200,
-                             subsets=20)
+    same, _ = metrics.kid(
+        RNG.normal(size=(400, 16)), RNG.normal(size=(400, 16)), subset_size=200, subsets=20
+    )
+    shifted, _ = metrics.kid(
+        RNG.normal(size=(400, 16)),
+        RNG.normal(1.0, 1.0, size=(400, 16)),
+        subset_size=200,
+        subsets=20,
+    )
     assert abs(same) < 0.05 < shifted
 
 
@@ -39,7 +51,8 @@ def test_inception_scores_on_extreme_predictions():
     one_hot = np.eye(classes)[np.arange(100) % classes]
     assert metrics.inception_score(one_hot) == pytest.approx(classes, rel=1e-6)
     assert metrics.inception_score(np.full((100, classes), 1 / classes)) == pytest.approx(1.0)
-    spread = np.stack([np.eye(classes)] * 10)  # each input's 5 translations fall in 5 different classes
+    # each input's 5 translations fall in 5 different classes
+    spread = np.stack([np.eye(classes)] * 10)
     assert metrics.conditional_inception_score(spread) == pytest.approx(classes, rel=1e-6)
     collapsed = np.repeat(one_hot[:10, None], classes, axis=1)  # each input: always the same class
     assert metrics.conditional_inception_score(collapsed) == pytest.approx(1.0)
@@ -61,10 +74,18 @@ def test_ground_truth_metrics_score_perfect_translations_high_and_shifted_ones_l
     assert ground_truth.content_iou(b, masks).min() > 0.9
     assert ground_truth.content_iou(b, shifted).max() < 0.5
     width, tolerance = round(synthetic.outline_width(64)), 2
-    right = [ground_truth.outline_f_score(ground_truth.dark_pixels(x), ground_truth.outline_band(m, width), tolerance)
-             for x, m in zip(a, masks)]
-    wrong = [ground_truth.outline_f_score(ground_truth.dark_pixels(x), ground_truth.outline_band(m, width), tolerance)
-             for x, m in zip(a, shifted)]
+    right = [
+        ground_truth.outline_f_score(
+            ground_truth.dark_pixels(x), ground_truth.outline_band(m, width), tolerance
+        )
+        for x, m in zip(a, masks)
+    ]
+    wrong = [
+        ground_truth.outline_f_score(
+            ground_truth.dark_pixels(x), ground_truth.outline_band(m, width), tolerance
+        )
+        for x, m in zip(a, shifted)
+    ]
     assert min(right) > 0.8 and max(wrong) < 0.3
 
 
@@ -77,7 +98,8 @@ def test_diversity_style_and_colour_metrics():
     descriptors = ground_truth.style_descriptors(b, masks)
     assert descriptors.shape == (8, 7)
     _, other, other_masks = _pairs(count=8)
-    grey = np.where(masks[..., None], 0.5, b)  # the same shapes painted flat grey: a different style
+    # the same shapes painted flat grey: a different style
+    grey = np.where(masks[..., None], 0.5, b)
     same = metrics.fid(descriptors, ground_truth.style_descriptors(other, other_masks))
     different = metrics.fid(descriptors, ground_truth.style_descriptors(grey, masks))
     assert same < 1e-6 < different

@@ -9,15 +9,29 @@ from munit_tf.data import dataset
 from munit_tf.model import MUNIT
 from munit_tf.training import build_model
 
-BASE_TERMS = {"loss_dis_a", "loss_dis_b", "loss_dis_total", "loss_gen_adv_a", "loss_gen_adv_b", "loss_gen_recon_x_a",
-              "loss_gen_recon_x_b", "loss_gen_recon_s_a", "loss_gen_recon_s_b", "loss_gen_recon_c_a",
-              "loss_gen_recon_c_b", "loss_gen_total"}
+BASE_TERMS = {
+    "loss_dis_a",
+    "loss_dis_b",
+    "loss_dis_total",
+    "loss_gen_adv_a",
+    "loss_gen_adv_b",
+    "loss_gen_recon_x_a",
+    "loss_gen_recon_x_b",
+    "loss_gen_recon_s_a",
+    "loss_gen_recon_s_b",
+    "loss_gen_recon_c_a",
+    "loss_gen_recon_c_b",
+    "loss_gen_total",
+}
 
 
 def _batch(config, seed=0):
     rng = np.random.default_rng(seed)
     size = config.data.crop_size
-    return tuple(rng.uniform(-1, 1, (config.train.batch_size, size, size, 3)).astype("float32") for _ in range(2))
+    return tuple(
+        rng.uniform(-1, 1, (config.train.batch_size, size, size, 3)).astype("float32")
+        for _ in range(2)
+    )
 
 
 def test_train_step_reports_every_term_and_updates_both_sides(tiny_config):
@@ -28,12 +42,23 @@ def test_train_step_reports_every_term_and_updates_both_sides(tiny_config):
     assert set(logs) == BASE_TERMS
     assert all(v.shape == (1,) and np.isfinite(v.numpy()).all() for v in logs.values())
     assert int(model.step) == 1 and int(model.dis_optimizer.iterations) == 1
-    assert all(not np.array_equal(b, v.numpy()) for b, v in zip(before_g, model.generator_variables))
-    assert all(not np.array_equal(b, v.numpy()) for b, v in zip(before_d, model.discriminator_variables))
+    assert all(
+        not np.array_equal(b, v.numpy()) for b, v in zip(before_g, model.generator_variables)
+    )
+    assert all(
+        not np.array_equal(b, v.numpy()) for b, v in zip(before_d, model.discriminator_variables)
+    )
     weights = tiny_config.loss
-    expected_total = sum(getattr(weights, w) * float(logs[f"loss_gen_{t}_{d}"][0]) for w, t in
-                         (("gan_w", "adv"), ("recon_x_w", "recon_x"), ("recon_s_w", "recon_s"),
-                          ("recon_c_w", "recon_c")) for d in "ab")
+    expected_total = sum(
+        getattr(weights, w) * float(logs[f"loss_gen_{t}_{d}"][0])
+        for w, t in (
+            ("gan_w", "adv"),
+            ("recon_x_w", "recon_x"),
+            ("recon_s_w", "recon_s"),
+            ("recon_c_w", "recon_c"),
+        )
+        for d in "ab"
+    )
     assert float(logs["loss_gen_total"][0]) == pytest.approx(expected_total, rel=1e-5)
 
 
@@ -52,23 +77,36 @@ def test_reusing_the_generator_steps_translations_still_updates_both_sides(tiny_
 
 
 def test_optional_cycle_and_perceptual_terms():
-    config = load_config("tiny", ["loss.recon_x_cyc_w=10", "loss.vgg_w=1", "loss.vgg_weights=random",
-                                  "dis.gan_type=nsgan"])
+    config = load_config(
+        "tiny",
+        ["loss.recon_x_cyc_w=10", "loss.vgg_w=1", "loss.vgg_weights=random", "dis.gan_type=nsgan"],
+    )
     logs = build_model(config).train_step(_batch(config))
-    assert {"loss_gen_cycrecon_x_a", "loss_gen_cycrecon_x_b", "loss_gen_vgg_a", "loss_gen_vgg_b"} <= set(logs)
+    assert {
+        "loss_gen_cycrecon_x_a",
+        "loss_gen_cycrecon_x_b",
+        "loss_gen_vgg_a",
+        "loss_gen_vgg_b",
+    } <= set(logs)
     assert all(np.isfinite(v.numpy()).all() for v in logs.values())
 
 
 def test_overfitting_a_few_images_drives_reconstruction_down(synthetic_data):
     config = load_config("tiny", ["optim.lr=1e-3"])
     model = build_model(config)
-    x_a, x_b = next(iter(dataset.make_dataset(synthetic_data, config, split="test", training=False)))
+    x_a, x_b = next(
+        iter(dataset.make_dataset(synthetic_data, config, split="test", training=False))
+    )
 
     def reconstruction_error():
-        return float(np.mean(np.abs(model.gen_a(x_a) - x_a))) + float(np.mean(np.abs(model.gen_b(x_b) - x_b)))
+        return float(np.mean(np.abs(model.gen_a(x_a) - x_a))) + float(
+            np.mean(np.abs(model.gen_b(x_b) - x_b))
+        )
 
     before = reconstruction_error()
-    model.fit(tf.data.Dataset.from_tensors((x_a, x_b)).repeat(), steps_per_epoch=60, epochs=1, verbose=0)
+    model.fit(
+        tf.data.Dataset.from_tensors((x_a, x_b)).repeat(), steps_per_epoch=60, epochs=1, verbose=0
+    )
     assert reconstruction_error() < 0.5 * before
 
 
@@ -86,7 +124,9 @@ def test_xla_compiled_fit_runs(synthetic_data):
     config = load_config("tiny", ["train.jit_compile=true"])
     model = build_model(config)
     assert model.jit_compile
-    history = model.fit(dataset.make_dataset(synthetic_data, config), steps_per_epoch=2, epochs=1, verbose=0)
+    history = model.fit(
+        dataset.make_dataset(synthetic_data, config), steps_per_epoch=2, epochs=1, verbose=0
+    )
     assert np.isfinite(np.ravel(history.history["loss_gen_total"])).all()
 
 
@@ -105,10 +145,14 @@ def test_translate_with_random_codes_and_reference_styles(model):
     codes = model.sample_styles(1, seed=2)
     out = np.asarray(model.translate(images, "a2b", style=codes))
     content = model.encode(images, "a")[0]
-    np.testing.assert_allclose(out, np.asarray(model.decode(content, np.repeat(codes, 3, 0), "b")), atol=1e-6)
+    np.testing.assert_allclose(
+        out, np.asarray(model.decode(content, np.repeat(codes, 3, 0), "b")), atol=1e-6
+    )
     reference = np.random.default_rng(3).uniform(-1, 1, (1, 48, 48, 3)).astype("float32")
     guided = np.asarray(model.translate(images, "a2b", style=reference))
-    expected = model.decode(content, np.repeat(np.asarray(model.encode(reference, "b")[1]), 3, 0), "b")
+    expected = model.decode(
+        content, np.repeat(np.asarray(model.encode(reference, "b")[1]), 3, 0), "b"
+    )
     np.testing.assert_allclose(guided, np.asarray(expected), atol=1e-6)
 
 

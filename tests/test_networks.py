@@ -24,8 +24,10 @@ def test_parameter_counts_match_the_reference(default_networks):
     generator, discriminator = default_networks
     assert _count(generator) == 15_026_187
     assert _count(discriminator) == 8_271_171
-    assert [_count(m) for m in (generator.enc_style, generator.enc_content, generator.dec, generator.mlp)] == \
-        [2_764_936, 5_385_856, 5_754_627, 1_120_768]
+    assert [
+        _count(m)
+        for m in (generator.enc_style, generator.enc_content, generator.dec, generator.mlp)
+    ] == [2_764_936, 5_385_856, 5_754_627, 1_120_768]
     assert generator.dec.num_adain_params == 4096
 
 
@@ -37,7 +39,11 @@ def test_code_and_output_shapes(default_networks):
     image = np.asarray(generator.decode(content, style))
     assert image.shape == x.shape and np.abs(image).max() <= 1.0
     square = np.zeros((2, 64, 64, 3), "float32")
-    assert [tuple(o.shape) for o in discriminator(square)] == [(2, 4, 4, 1), (2, 2, 2, 1), (2, 1, 1, 1)]
+    assert [tuple(o.shape) for o in discriminator(square)] == [
+        (2, 4, 4, 1),
+        (2, 2, 2, 1),
+        (2, 1, 1, 1),
+    ]
 
 
 def test_decoder_reads_adain_parameters_as_beta_then_gamma():
@@ -45,12 +51,19 @@ def test_decoder_reads_adain_parameters_as_beta_then_gamma():
     content = np.random.default_rng(1).normal(size=(1, 8, 8, 4)).astype("float32")
     # First AdaIN: beta = 0, gamma = 1. Second AdaIN: beta = 0, gamma = 0, so the residual branch is
     # zero and the blocks return their input; read swapped, beta = 1 would add a constant.
-    params = np.concatenate([np.zeros(4), np.ones(4), np.zeros(4), np.zeros(4)])[None].astype("float32")
-    out = decoder.res_blocks[0](content, adain=[(params[:, 0:4], params[:, 4:8]), (params[:, 8:12], params[:, 12:16])])
+    params = np.concatenate([np.zeros(4), np.ones(4), np.zeros(4), np.zeros(4)])[None].astype(
+        "float32"
+    )
+    out = decoder.res_blocks[0](
+        content, adain=[(params[:, 0:4], params[:, 4:8]), (params[:, 8:12], params[:, 12:16])]
+    )
     np.testing.assert_allclose(np.asarray(out), content, atol=1e-6)
-    swapped = np.concatenate([np.zeros(4), np.ones(4), np.ones(4), np.zeros(4)])[None].astype("float32")
-    out = decoder.res_blocks[0](content, adain=[(swapped[:, 0:4], swapped[:, 4:8]),
-                                                (swapped[:, 8:12], swapped[:, 12:16])])
+    swapped = np.concatenate([np.zeros(4), np.ones(4), np.ones(4), np.zeros(4)])[None].astype(
+        "float32"
+    )
+    out = decoder.res_blocks[0](
+        content, adain=[(swapped[:, 0:4], swapped[:, 4:8]), (swapped[:, 8:12], swapped[:, 12:16])]
+    )
     np.testing.assert_allclose(np.asarray(out) - content, 1.0, atol=1e-5)
 
 

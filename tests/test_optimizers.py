@@ -21,7 +21,10 @@ def _params():
 def _step(optimizer, params, step):
     """One update with the fixture's gradient plus coupled weight decay, as ``losses.l2_penalty``
     contributes it to every gradient the model computes."""
-    grads = [FIXTURE[f"grad_{step}_{i}"] + np.float32(WEIGHT_DECAY) * p.numpy() for i, p in enumerate(params)]
+    grads = [
+        FIXTURE[f"grad_{step}_{i}"] + np.float32(WEIGHT_DECAY) * p.numpy()
+        for i, p in enumerate(params)
+    ]
     optimizer.apply_gradients(zip(grads, params))
 
 
@@ -49,14 +52,20 @@ def test_keras_placement_is_keras_adam_and_visibly_not_torchs():
     """Keras' formula, kept as an option, is keras.optimizers.Adam's; where ε decides the update
     (the 1e-9 gradients of tensor 0), its first step is far from PyTorch's."""
     ours, theirs = _params(), _params()
-    keras_placement = Adam(float(LR), float(BETA_1), float(BETA_2), float(EPS), epsilon_placement="keras")
+    keras_placement = Adam(
+        float(LR), float(BETA_1), float(BETA_2), float(EPS), epsilon_placement="keras"
+    )
     reference = keras.optimizers.Adam(float(LR), float(BETA_1), float(BETA_2), float(EPS))
     for step in range(STEPS):
         _step(keras_placement, ours, step)
         _step(reference, theirs, step)
         _within_float32_rounding([p.numpy() for p in ours], [p.numpy() for p in theirs])
     params = _params()
-    _step(Adam(float(LR), float(BETA_1), float(BETA_2), float(EPS), epsilon_placement="keras"), params, 0)
+    _step(
+        Adam(float(LR), float(BETA_1), float(BETA_2), float(EPS), epsilon_placement="keras"),
+        params,
+        0,
+    )
     keras_update = params[0].numpy() - FIXTURE["param_0"]
     torch_update = _torch_after(0)[0] - FIXTURE["param_0"]
     assert np.linalg.norm(keras_update - torch_update) > 0.5 * np.linalg.norm(torch_update)
@@ -66,7 +75,12 @@ def test_the_schedule_reads_the_iteration_and_bias_correction_its_own_step():
     """After an import at iteration 99,999 (fresh moments), the first update is a fresh Adam's at
     the schedule's rate for that iteration; Keras' Adam would bias-correct with t = 100,000."""
     params = _params()
-    optimizer = Adam(StepLR(2 * float(LR), step_size=100_000, gamma=0.5), float(BETA_1), float(BETA_2), float(EPS))
+    optimizer = Adam(
+        StepLR(2 * float(LR), step_size=100_000, gamma=0.5),
+        float(BETA_1),
+        float(BETA_2),
+        float(EPS),
+    )
     optimizer.build(params)
     optimizer.iterations.assign(99_999)  # what import-reference does
     assert float(optimizer.learning_rate) == pytest.approx(float(LR))
@@ -104,12 +118,18 @@ def test_checkpoints_hold_both_counters_and_older_ones_resume(tiny_config, tmp_p
 
     old = training.build_model(tiny_config)
     rate = learning_rate(tiny_config.optim)
-    old.compile(gen_optimizer=keras.optimizers.Adam(rate, 0.5, 0.999, 1e-8, name="gen_optimizer"),
-                dis_optimizer=keras.optimizers.Adam(rate, 0.5, 0.999, 1e-8, name="dis_optimizer"))
-    for optimizer, variables in ((old.gen_optimizer, old.generator_variables),
-                                 (old.dis_optimizer, old.discriminator_variables)):
+    old.compile(
+        gen_optimizer=keras.optimizers.Adam(rate, 0.5, 0.999, 1e-8, name="gen_optimizer"),
+        dis_optimizer=keras.optimizers.Adam(rate, 0.5, 0.999, 1e-8, name="dis_optimizer"),
+    )
+    for optimizer, variables in (
+        (old.gen_optimizer, old.generator_variables),
+        (old.dis_optimizer, old.discriminator_variables),
+    ):
         optimizer.iterations.assign(5)
-        optimizer.apply_gradients(zip([np.full(v.shape, 0.01, "float32") for v in variables], variables))
+        optimizer.apply_gradients(
+            zip([np.full(v.shape, 0.01, "float32") for v in variables], variables)
+        )
     path = training.Checkpointer(old, str(tmp_path / "old")).save()
     resumed = training.build_model(tiny_config)
     assert training.Checkpointer(resumed, str(tmp_path / "old")).restore(path) == 6

@@ -1,4 +1,5 @@
-"""The Beam preparation job on real files of every format, mode and failure, TFDS and synthetic sources."""
+"""The Beam preparation job on real files of every format, mode and failure, TFDS and synthetic
+sources."""
 
 import glob
 import hashlib
@@ -10,6 +11,7 @@ import shutil
 import numpy as np
 import pytest
 import tensorflow as tf
+from cli_args import argv
 from PIL import Image
 
 from munit_tf import cli
@@ -41,7 +43,10 @@ def image_tree(tmp_path_factory):
         "trainA/bitmap.bmp": (_rgb(), {}),
         "trainA/portable.ppm": (_rgb(), {}),
         "trainA/modern.webp": (_rgb(), {"lossless": True}),
-        "trainA/deep.png": (Image.fromarray((RNG.integers(0, 65535, (36, 40))).astype(np.uint16)), {}),
+        "trainA/deep.png": (
+            Image.fromarray((RNG.integers(0, 65535, (36, 40))).astype(np.uint16)),
+            {},
+        ),
         "trainA/large.png": (_rgb((64, 48)), {}),
         "trainB/one.png": (_rgb(), {}),
         "trainB/two.jpeg": (_rgb(), {"format": "JPEG"}),
@@ -67,13 +72,29 @@ def image_tree(tmp_path_factory):
 
 
 def _prepare(source, output, *extra):
-    return cli.main(["prepare", "--source", source, "--output", output, "--min-size", "32",
-                     "--max-pixels", "1000000", "--shards", "2", *extra])
+    return cli.main(
+        [
+            "prepare",
+            "--source",
+            source,
+            "--output",
+            output,
+            "--min-size",
+            "32",
+            "--max-pixels",
+            "1000000",
+            "--shards",
+            "2",
+            *extra,
+        ]
+    )
 
 
 def _records(root, split, domain):
     out = {}
-    for record in tf.data.TFRecordDataset(schema.list_shards(root, split, domain), compression_type="GZIP"):
+    for record in tf.data.TFRecordDataset(
+        schema.list_shards(root, split, domain), compression_type="GZIP"
+    ):
         parsed = schema.parse_example(record)
         out[parsed["id"].numpy().decode()] = parsed
     return out
@@ -91,15 +112,23 @@ def test_every_good_file_is_written_once_and_every_bad_one_is_reported(image_tre
     assert manifest["counts"] == {"train/a": 10, "train/b": 3, "test/a": 1, "test/b": 1}
     rejected = [json.loads(line) for line in open(os.path.join(prepared, "rejected.jsonl"))]
     reasons = {os.path.basename(r["path"]): r["reason"] for r in rejected}
-    assert reasons == {"empty.jpg": images.EMPTY, "truncated.jpg": images.TRUNCATED, "notes.png": images.NOT_AN_IMAGE,
-                       "tiny.png": images.TOO_SMALL, "bomb.png": images.TOO_LARGE,
-                       "rgb_copy.png": images.DUPLICATE}
+    assert reasons == {
+        "empty.jpg": images.EMPTY,
+        "truncated.jpg": images.TRUNCATED,
+        "notes.png": images.NOT_AN_IMAGE,
+        "tiny.png": images.TOO_SMALL,
+        "bomb.png": images.TOO_LARGE,
+        "rgb_copy.png": images.DUPLICATE,
+    }
     assert manifest["counters"]["read"] == 21 == manifest["counters"]["written"] + len(rejected)
     assert manifest["schema_version"] == schema.SCHEMA_VERSION and manifest["shards"] == 2
     assert manifest["image_size"]["train/a"]["max_width"] == 64
     assert sorted(os.listdir(os.path.join(prepared, "train"))) == [
-        "a-00000-of-00002.tfrecord.gz", "a-00001-of-00002.tfrecord.gz",
-        "b-00000-of-00002.tfrecord.gz", "b-00001-of-00002.tfrecord.gz"]
+        "a-00000-of-00002.tfrecord.gz",
+        "a-00001-of-00002.tfrecord.gz",
+        "b-00000-of-00002.tfrecord.gz",
+        "b-00001-of-00002.tfrecord.gz",
+    ]
 
 
 def test_pixels_round_trip_as_8_bit_rgb(image_tree, prepared):
@@ -110,10 +139,13 @@ def test_pixels_round_trip_as_8_bit_rgb(image_tree, prepared):
         if isinstance(result, images.Rejected) or os.path.basename(path) == "rgb_copy.png":
             continue
         record = records[f"a-{hashlib.sha256(data).hexdigest()[:20]}"]
-        decoded = dataset.decode(record["image"]).numpy().astype(np.uint8)  # the trainer's own decoder
+        # the trainer's own decoder
+        decoded = dataset.decode(record["image"]).numpy().astype(np.uint8)
         source = Image.open(path)
         assert decoded.shape == (source.height, source.width, 3)
-        if source.format == "JPEG":  # kept byte for byte (decoders differ by a few levels, so compare bytes)
+        if (
+            source.format == "JPEG"
+        ):  # kept byte for byte (decoders differ by a few levels, so compare bytes)
             assert record["image"].numpy() == data
         elif source.mode == "RGB":
             np.testing.assert_array_equal(decoded, np.asarray(source.convert("RGB")))
@@ -124,13 +156,23 @@ def test_pixels_round_trip_as_8_bit_rgb(image_tree, prepared):
             np.testing.assert_array_equal(decoded[..., 0], expected)
 
 
-def test_output_is_deterministic_and_multi_processing_gives_the_same_files(image_tree, prepared, tmp_path):
+def test_output_is_deterministic_and_multi_processing_gives_the_same_files(
+    image_tree, prepared, tmp_path
+):
     again = str(tmp_path / "again")
-    assert _prepare(image_tree, again, "--direct_running_mode=multi_processing", "--direct_num_workers=2") == 0
+    assert (
+        _prepare(
+            image_tree, again, "--direct_running_mode=multi_processing", "--direct_num_workers=2"
+        )
+        == 0
+    )
     for path in sorted(glob.glob(os.path.join(prepared, "*", "*.tfrecord.gz"))):
         twin = os.path.join(again, os.path.relpath(path, prepared))
         assert open(path, "rb").read() == open(twin, "rb").read(), path
-    assert open(os.path.join(prepared, "rejected.jsonl")).read() == open(os.path.join(again, "rejected.jsonl")).read()
+    assert (
+        open(os.path.join(prepared, "rejected.jsonl")).read()
+        == open(os.path.join(again, "rejected.jsonl")).read()
+    )
 
 
 def test_resize_keeps_the_shorter_side_and_never_upsamples(image_tree, tmp_path):
@@ -142,8 +184,14 @@ def test_resize_keeps_the_shorter_side_and_never_upsamples(image_tree, tmp_path)
 
 def test_synthetic_source_keeps_ground_truth_and_feeds_the_trainer(tmp_path, tiny_config):
     output = str(tmp_path / "synthetic")
-    assert cli.main(["prepare", "--source", "synthetic", "--synthetic-count", "12", "--synthetic-size", "32",
-                     "--output", output]) == 0
+    assert (
+        cli.main(
+            argv(
+                "prepare", source="synthetic", synthetic_count=12, synthetic_size=32, output=output
+            )
+        )
+        == 0
+    )
     records = _records(output, "train", "b")
     assert len(records) == 12
     record = records["synthetic-train-b-000003"]
@@ -155,8 +203,14 @@ def test_synthetic_source_keeps_ground_truth_and_feeds_the_trainer(tmp_path, tin
 def test_progress_is_shown_while_the_job_runs(tmp_path):
     items = prepare.synthetic_items(12, seed=0)
     lines = []
-    prepare.prepare(items, prepare.PrepareOptions(output=str(tmp_path / "out"), shards=1, min_size=32,
-                                                  synthetic_size=32), log=lines.append, progress_interval=0.05)
+    prepare.prepare(
+        items,
+        prepare.PrepareOptions(
+            output=str(tmp_path / "out"), shards=1, min_size=32, synthetic_size=32
+        ),
+        log=lines.append,
+        progress_interval=0.05,
+    )
     progress = [line for line in lines if line.startswith("checked")]
     assert len(progress) >= 2 and all("images/s" in line for line in progress)
     assert progress[-1].startswith(f"checked {len(items)} / {len(items)} images (100%)")
@@ -169,8 +223,11 @@ def test_tfds_source_through_mock_data(tmp_path):
 
     with tfds.testing.mock_data(num_examples=5):
         items = prepare.tfds_items("cycle_gan/horse2zebra", parts=1)
-        manifest = prepare.prepare(items, prepare.PrepareOptions(output=str(tmp_path / "tfds"), min_size=1,
-                                                                 shards=1), log=lambda *_: None)
+        manifest = prepare.prepare(
+            items,
+            prepare.PrepareOptions(output=str(tmp_path / "tfds"), min_size=1, shards=1),
+            log=lambda *_: None,
+        )
     assert manifest["counts"] == {"test/a": 5, "test/b": 5, "train/a": 5, "train/b": 5}
     assert {item["tfds_split"] for item in items} == {"trainA", "trainB", "testA", "testB"}
 
@@ -186,7 +243,7 @@ def test_user_mistakes_are_one_line_errors(image_tree, prepared, tmp_path, capsy
     assert "no images for train/b" in capsys.readouterr().err
     assert _prepare(image_tree, prepared) == 2
     assert "--overwrite" in capsys.readouterr().err
-    assert cli.main(["prepare", "--output", str(tmp_path / "o3")]) == 2
+    assert cli.main(argv("prepare", output=str(tmp_path / "o3"))) == 2
     assert "--source is required" in capsys.readouterr().err
 
 
@@ -202,23 +259,43 @@ def test_overwrite_replaces_and_a_failed_run_leaves_nothing(image_tree, tmp_path
 
     monkeypatch.setattr(prepare, "build_pipeline", explode)
     with pytest.raises(RuntimeError):
-        prepare.prepare(prepare.folder_items(image_tree), prepare.PrepareOptions(output=str(tmp_path / "never")),
-                        log=lambda *_: None)
+        prepare.prepare(
+            prepare.folder_items(image_tree),
+            prepare.PrepareOptions(output=str(tmp_path / "never")),
+            log=lambda *_: None,
+        )
     assert sorted(os.listdir(tmp_path)) == ["data"]  # no output, no staging folder left behind
 
 
 def test_explicit_folders_and_list_files(image_tree, tmp_path):
     listing = tmp_path / "test_a.txt"
-    listing.write_text("# one path per line, relative to this file or absolute\n"
-                       f"{os.path.join(image_tree, 'testA', 't.png')}\n")
+    listing.write_text(
+        "# one path per line, relative to this file or absolute\n"
+        f"{os.path.join(image_tree, 'testA', 't.png')}\n"
+    )
     output = str(tmp_path / "explicit")
-    assert cli.main(["prepare", "--train-a", os.path.join(image_tree, "trainB"), "--train-b",
-                     os.path.join(image_tree, "trainB"), "--test-a", str(listing), "--test-b",
-                     os.path.join(image_tree, "testB"), "--output", output, "--min-size", "32"]) == 0
+    assert (
+        cli.main(
+            argv(
+                "prepare",
+                train_a=os.path.join(image_tree, "trainB"),
+                train_b=os.path.join(image_tree, "trainB"),
+                test_a=str(listing),
+                test_b=os.path.join(image_tree, "testB"),
+                output=output,
+                min_size=32,
+            )
+        )
+        == 0
+    )
     manifest = json.load(open(os.path.join(output, "manifest.json")))
     assert manifest["counts"] == {"test/a": 1, "test/b": 1, "train/a": 3, "train/b": 3}
-    assert cli.main(["prepare", "--train-a", os.path.join(image_tree, "trainB"), "--output",
-                     str(tmp_path / "o")]) == 2
+    assert (
+        cli.main(
+            argv("prepare", train_a=os.path.join(image_tree, "trainB"), output=str(tmp_path / "o"))
+        )
+        == 2
+    )
 
 
 def test_the_tfds_source_through_the_command_line(tmp_path):
@@ -226,8 +303,18 @@ def test_the_tfds_source_through_the_command_line(tmp_path):
 
     output = str(tmp_path / "horse2zebra")
     with tfds.testing.mock_data(num_examples=3):
-        assert cli.main(["prepare", "--source", "tfds:cycle_gan/horse2zebra", "--output", output,
-                         "--min-size", "1", "--shards", "1"]) == 0
+        assert (
+            cli.main(
+                argv(
+                    "prepare",
+                    source="tfds:cycle_gan/horse2zebra",
+                    output=output,
+                    min_size=1,
+                    shards=1,
+                )
+            )
+            == 0
+        )
     manifest = json.load(open(os.path.join(output, "manifest.json")))
     assert manifest["source"] == "tfds:cycle_gan/horse2zebra"
     assert manifest["counts"] == {"test/a": 3, "test/b": 3, "train/a": 3, "train/b": 3}

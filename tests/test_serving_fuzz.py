@@ -16,8 +16,12 @@ from PIL import Image
 
 from munit_tf.serving.image_input import DEFAULT_MAX_PIXELS
 
-FUZZ = settings(derandomize=True, deadline=None, max_examples=80,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    derandomize=True,
+    deadline=None,
+    max_examples=80,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 ONE, SEED = tf.constant([1], tf.int32), tf.constant([3], tf.int64)
 ERRORS = (tf.errors.InvalidArgumentError,)
 
@@ -40,7 +44,8 @@ def _image(fmt: str, width: int, height: int, seed: int = 0) -> bytes:
 
 
 def _png_header(width: int, height: int) -> bytes:
-    """A PNG signature and a valid (CRC-correct) IHDR declaring ``width`` x ``height``, no pixels."""
+    """A PNG signature and a valid (CRC-correct) IHDR declaring ``width`` x ``height``, no
+    pixels."""
     ihdr = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + ihdr + struct.pack(">I", zlib.crc32(ihdr))
 
@@ -56,13 +61,14 @@ def _declaring(fmt: str, width: int, height: int, tail: bytes) -> bytes:
         data[18:26] = struct.pack("<ii", width, -height)
     elif fmt == "JPEG":  # the SOF0 frame header: precision, height, width
         sof = data.index(b"\xff\xc0")
-        data[sof + 5:sof + 9] = struct.pack(">HH", height % 65536, width % 65536)
+        data[sof + 5 : sof + 9] = struct.pack(">HH", height % 65536, width % 65536)
     return bytes(data) + tail
 
 
 def _translate_bytes(loaded, images, num_styles=ONE, seed=SEED):
-    return loaded.signatures["translate_bytes_a2b"](image_bytes=tf.constant(images), num_styles=num_styles,
-                                                     seed=seed)["output_bytes"]
+    return loaded.signatures["translate_bytes_a2b"](
+        image_bytes=tf.constant(images), num_styles=num_styles, seed=seed
+    )["output_bytes"]
 
 
 def _expect_error_or_valid_png(loaded, images):
@@ -76,7 +82,9 @@ def _expect_error_or_valid_png(loaded, images):
     return "translated"
 
 
-prefixes = st.sampled_from([b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"GIF89a", b"BM", b"RIFF"])
+prefixes = st.sampled_from(
+    [b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"GIF89a", b"BM", b"RIFF"]
+)
 
 
 @FUZZ
@@ -86,22 +94,32 @@ def test_random_bytes_and_empty_strings_are_error_results(loaded, images):
 
 
 @FUZZ
-@given(st.sampled_from(["PNG", "GIF", "BMP", "JPEG"]), st.integers(1, 2 ** 31 - 1), st.integers(1, 2 ** 31 - 1),
-       st.binary(max_size=64))
-@example("JPEG", 1, 31546, b"")  # decodes, but resized it would be 32 x 1,009,472 (found by this test)
+@given(
+    st.sampled_from(["PNG", "GIF", "BMP", "JPEG"]),
+    st.integers(1, 2**31 - 1),
+    st.integers(1, 2**31 - 1),
+    st.binary(max_size=64),
+)
+@example(
+    "JPEG", 1, 31546, b""
+)  # decodes, but resized it would be 32 x 1,009,472 (found by this test)
 def test_huge_declared_sizes_are_refused_before_decoding(loaded, fmt, width, height, tail):
     before = _resident_mb()
     result = _expect_error_or_valid_png(loaded, [_declaring(fmt, width, height, tail)])
     sixteen_bit = fmt in ("GIF", "JPEG")  # these headers hold 16-bit sizes
     declared = (width % 65536) * (height % 65536) if sixteen_bit else width * height
-    if fmt == "PNG" or declared > DEFAULT_MAX_PIXELS:  # a small rewritten GIF/BMP/JPEG header may still decode
+    if (
+        fmt == "PNG" or declared > DEFAULT_MAX_PIXELS
+    ):  # a small rewritten GIF/BMP/JPEG header may still decode
         assert result == "error"
     assert _resident_mb() - before < 512  # nothing the size of the declared image was allocated
 
 
 @FUZZ
-@given(st.sampled_from(["float16", "float64", "int32", "uint8", "string", "float32"]),
-       st.lists(st.integers(0, 9), min_size=0, max_size=5))
+@given(
+    st.sampled_from(["float16", "float64", "int32", "uint8", "string", "float32"]),
+    st.lists(st.integers(0, 9), min_size=0, max_size=5),
+)
 def test_wrong_shapes_and_dtypes_are_error_results(loaded, dtype, shape):
     value = tf.zeros(shape, dtype) if dtype != "string" else tf.fill(shape, "x")
     signature = loaded.signatures["translate_a2b"]
@@ -112,11 +130,17 @@ def test_wrong_shapes_and_dtypes_are_error_results(loaded, dtype, shape):
     except (TypeError, ValueError, tf.errors.InvalidArgumentError):
         assert not valid, f"a valid input {dtype}{shape} was refused"
         return
-    assert well_formed and output.shape == value.shape  # only real requests (or an empty batch) get through
+    # only real requests (or an empty batch) get through
+    assert well_formed and output.shape == value.shape
 
 
 def test_memory_does_not_grow_over_many_malformed_requests(loaded):
-    garbage = [_png_header(100_000, 100_000), b"", b"\xff\xd8\xff\xe0" + bytes(100), b"GIF89a" + bytes(10)]
+    garbage = [
+        _png_header(100_000, 100_000),
+        b"",
+        b"\xff\xd8\xff\xe0" + bytes(100),
+        b"GIF89a" + bytes(10),
+    ]
     for _ in range(5):  # warm up every code path first
         for image in garbage:
             with pytest.raises(ERRORS):
@@ -130,14 +154,21 @@ def test_memory_does_not_grow_over_many_malformed_requests(loaded):
 
 
 def test_eight_concurrent_callers_get_the_single_threaded_outputs(loaded):
-    requests = [([_image("PNG", 36 + 4 * i, 40, seed=i), _image("JPEG", 44, 32, seed=10 + i)], [i, 100 + i])
-                for i in range(4)]
+    requests = [
+        ([_image("PNG", 36 + 4 * i, 40, seed=i), _image("JPEG", 44, 32, seed=10 + i)], [i, 100 + i])
+        for i in range(4)
+    ]
     requests += [([b"not an image"], [0])] * 2
 
     def call(request):
         images, seeds = request
         try:
-            return [row.tolist() for row in _translate_bytes(loaded, images, seed=tf.constant(seeds, tf.int64)).numpy()]
+            return [
+                row.tolist()
+                for row in _translate_bytes(
+                    loaded, images, seed=tf.constant(seeds, tf.int64)
+                ).numpy()
+            ]
         except ERRORS as error:
             return f"error: {error.message.splitlines()[0]}"
 

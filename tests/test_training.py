@@ -1,4 +1,5 @@
-"""Full-state checkpoints: resume continues exactly, and a run folder is never clobbered by accident."""
+"""Full-state checkpoints: resume continues exactly, and a run folder is never clobbered by
+accident."""
 
 import numpy as np
 import pytest
@@ -10,16 +11,23 @@ from munit_tf.config import load_config
 
 def _state(model):
     """Every network weight, both optimisers' slots and step counters."""
-    return [v.numpy() for v in model.weights + model.gen_optimizer.variables + model.dis_optimizer.variables]
+    return [
+        v.numpy()
+        for v in model.weights + model.gen_optimizer.variables + model.dis_optimizer.variables
+    ]
 
 
 def test_resume_reaches_the_same_state_as_an_uninterrupted_run(synthetic_data, tmp_path):
-    config = load_config("tiny", ["train.max_iter=4", "train.snapshot_save_iter=2", "train.image_save_iter=0"])
+    config = load_config(
+        "tiny", ["train.max_iter=4", "train.snapshot_save_iter=2", "train.image_save_iter=0"]
+    )
     straight = training.train(config, synthetic_data, str(tmp_path / "straight"), verbose=0)
     assert straight["step"] == 4
     first = load_config(config, ["train.max_iter=2"])
     assert training.train(first, synthetic_data, str(tmp_path / "resumed"), verbose=0)["step"] == 2
-    resumed = training.train(config, synthetic_data, str(tmp_path / "resumed"), resume=True, verbose=0)
+    resumed = training.train(
+        config, synthetic_data, str(tmp_path / "resumed"), resume=True, verbose=0
+    )
     assert resumed["step"] == 4 and resumed["checkpoint"].endswith("ckpt-4")
     a = _state(training.load_model(str(tmp_path / "straight")))
     b = _state(training.load_model(str(tmp_path / "resumed")))
@@ -61,7 +69,9 @@ def test_checkpoint_restores_every_network_optimizer_and_the_step(synthetic_data
         assert saved.shape == initial.shape
     moments = [v for v in restored.gen_optimizer.variables if "momentum" in v.path]
     assert moments and all(np.abs(v.numpy()).sum() > 0 for v in moments)
-    assert sorted(tf.io.gfile.listdir(str(tmp_path / "images")))[0].startswith("gen_a2b_train_0000000")
+    assert sorted(tf.io.gfile.listdir(str(tmp_path / "images")))[0].startswith(
+        "gen_a2b_train_0000000"
+    )
 
 
 def test_a_finished_run_is_not_overwritten_without_asking(synthetic_data, tmp_path):
@@ -70,26 +80,39 @@ def test_a_finished_run_is_not_overwritten_without_asking(synthetic_data, tmp_pa
     with pytest.raises(training.OutputExistsError, match="--resume"):
         training.train(config, synthetic_data, str(tmp_path), verbose=0)
     (tmp_path / "keep.txt").write_text("user data beside the run")
-    assert training.train(config, synthetic_data, str(tmp_path), overwrite=True, verbose=0)["step"] == 1
+    assert (
+        training.train(config, synthetic_data, str(tmp_path), overwrite=True, verbose=0)["step"]
+        == 1
+    )
     assert (tmp_path / "keep.txt").exists()
 
 
-def test_a_nan_loss_stops_training_naming_the_term_and_keeps_the_last_good_checkpoint(synthetic_data, tmp_path,
-                                                                                    monkeypatch):
+def test_a_nan_loss_stops_training_naming_the_term_and_keeps_the_last_good_checkpoint(
+    synthetic_data, tmp_path, monkeypatch
+):
     from munit_tf.data import dataset as data_lib
 
-    config = load_config("tiny", ["train.max_iter=2", "train.snapshot_save_iter=1", "train.image_save_iter=0"])
+    config = load_config(
+        "tiny", ["train.max_iter=2", "train.snapshot_save_iter=1", "train.image_save_iter=0"]
+    )
     training.train(config, synthetic_data, str(tmp_path), verbose=0)
     good = _state(training.load_model(str(tmp_path)))
     real = data_lib.make_dataset
 
     def poisoned(*args, **kwargs):  # the next batches carry a NaN pixel in domain A
-        return real(*args, **kwargs).map(lambda a, b: (tf.tensor_scatter_nd_update(a, [[0, 0, 0, 0]], [np.nan]), b))
+        return real(*args, **kwargs).map(
+            lambda a, b: (tf.tensor_scatter_nd_update(a, [[0, 0, 0, 0]], [np.nan]), b)
+        )
 
     monkeypatch.setattr(data_lib, "make_dataset", poisoned)
     with pytest.raises(training.TrainingDiverged, match=r"loss_.*became NaN at step 3.*ckpt-2"):
-        training.train(load_config(config, ["train.max_iter=4"]), synthetic_data, str(tmp_path), resume=True,
-                       verbose=0)
+        training.train(
+            load_config(config, ["train.max_iter=4"]),
+            synthetic_data,
+            str(tmp_path),
+            resume=True,
+            verbose=0,
+        )
     assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-2")
     restored = training.load_model(str(tmp_path))
     for before, after in zip(good, _state(restored)):
@@ -97,8 +120,9 @@ def test_a_nan_loss_stops_training_naming_the_term_and_keeps_the_last_good_check
     assert all(np.isfinite(v).all() for v in _state(restored))
 
 
-def test_skip_mode_leaves_nonfinite_updates_out_counts_them_and_stops_past_the_limit(synthetic_data, tmp_path,
-                                                                                   monkeypatch, capsys):
+def test_skip_mode_leaves_nonfinite_updates_out_counts_them_and_stops_past_the_limit(
+    synthetic_data, tmp_path, monkeypatch, capsys
+):
     from munit_tf.data import dataset as data_lib
 
     real = data_lib.make_dataset
@@ -107,11 +131,19 @@ def test_skip_mode_leaves_nonfinite_updates_out_counts_them_and_stops_past_the_l
         def poison(i, batch):
             bad = tf.where(i % 2 == 1, np.float32(np.nan), np.float32(0.0))
             return tf.tensor_scatter_nd_add(batch[0], [[0, 0, 0, 0]], [bad]), batch[1]
+
         return real(*args, **kwargs).enumerate().map(poison)
 
     monkeypatch.setattr(data_lib, "make_dataset", every_other_poisoned)
-    config = load_config("tiny", ["train.max_iter=3", "train.snapshot_save_iter=1", "train.image_save_iter=0",
-                                  "train.on_nonfinite=skip"])
+    config = load_config(
+        "tiny",
+        [
+            "train.max_iter=3",
+            "train.snapshot_save_iter=1",
+            "train.image_save_iter=0",
+            "train.on_nonfinite=skip",
+        ],
+    )
     result = training.train(config, synthetic_data, str(tmp_path / "run"), verbose=0)
     assert result["step"] == 3 and result["skipped_updates"] == {"generator": 2, "discriminator": 2}
     assert capsys.readouterr().out.count("update skipped") == 2
@@ -119,5 +151,9 @@ def test_skip_mode_leaves_nonfinite_updates_out_counts_them_and_stops_past_the_l
     assert int(restored.step.numpy()) == 3 and restored.skipped_updates.numpy().tolist() == [2, 2]
     assert all(np.isfinite(v).all() for v in _state(restored))
     with pytest.raises(training.TrainingDiverged, match="more than train.max_skipped_updates = 1"):
-        training.train(load_config(config, ["train.max_skipped_updates=1"]), synthetic_data, str(tmp_path / "again"),
-                       verbose=0)
+        training.train(
+            load_config(config, ["train.max_skipped_updates=1"]),
+            synthetic_data,
+            str(tmp_path / "again"),
+            verbose=0,
+        )

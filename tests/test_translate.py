@@ -1,10 +1,12 @@
-"""munit-tf translate: parity with the reference's test.py / test_batch.py, from a SavedModel or a checkpoint."""
+"""munit-tf translate: parity with the reference's test.py / test_batch.py, from a SavedModel or a
+checkpoint."""
 
 import os
 import shutil
 
 import numpy as np
 import pytest
+from cli_args import argv
 from PIL import Image
 
 from munit_tf import cli
@@ -34,14 +36,33 @@ def _read(path):
 
 def test_random_styles_one_folder_per_style(models, inputs, tmp_path):
     out = str(tmp_path / "out")
-    assert cli.main(["translate", "--model", models[1], "--input", inputs, "--output", out, "--num-styles", "3",
-                     "--seed", "5", "--batch-size", "2"]) == 0
+    assert (
+        cli.main(
+            argv(
+                "translate",
+                model=models[1],
+                input=inputs,
+                output=out,
+                num_styles=3,
+                seed=5,
+                batch_size=2,
+            )
+        )
+        == 0
+    )
     assert sorted(os.listdir(out)) == ["style_00", "style_01", "style_02"]
     assert sorted(os.listdir(os.path.join(out, "style_00"))) == ["one.png", "sub", "two.png"]
-    assert _read(os.path.join(out, "style_00", "one.png")).shape == (32, 36, 3)  # resized as in training
+    # resized as in training
+    assert _read(os.path.join(out, "style_00", "one.png")).shape == (
+        32,
+        36,
+        3,
+    )
     # Not synchronized: two inputs with identical content get different styles.
-    assert not np.array_equal(_read(os.path.join(out, "style_00", "one.png")),
-                              _read(os.path.join(out, "style_00", "sub", "same.png")))
+    assert not np.array_equal(
+        _read(os.path.join(out, "style_00", "one.png")),
+        _read(os.path.join(out, "style_00", "sub", "same.png")),
+    )
 
 
 def test_synchronized_styles_and_checkpoint_parity(models, inputs, tmp_path):
@@ -49,12 +70,25 @@ def test_synchronized_styles_and_checkpoint_parity(models, inputs, tmp_path):
     outputs = []
     for model in (saved, run):
         out = str(tmp_path / os.path.basename(model))
-        assert cli.main(["translate", "--model", model, "--input", inputs, "--output", out, "--num-styles", "2",
-                         "--synchronized"]) == 0
+        assert (
+            cli.main(
+                argv(
+                    "translate",
+                    model=model,
+                    input=inputs,
+                    output=out,
+                    num_styles=2,
+                    synchronized=True,
+                )
+            )
+            == 0
+        )
         outputs.append(out)
     one = _read(os.path.join(outputs[0], "style_01", "one.png"))
     assert np.array_equal(one, _read(os.path.join(outputs[0], "style_01", "sub", "same.png")))
-    assert np.abs(one.astype(int) - _read(os.path.join(outputs[1], "style_01", "one.png"))).max() <= 1
+    assert (
+        np.abs(one.astype(int) - _read(os.path.join(outputs[1], "style_01", "one.png"))).max() <= 1
+    )
 
 
 def test_reference_interpolation_and_grid(models, inputs, tmp_path):
@@ -64,17 +98,31 @@ def test_reference_interpolation_and_grid(models, inputs, tmp_path):
         reference = str(tmp_path / f"ref{k}.png")
         Image.fromarray(RNG.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(reference)
         out = str(tmp_path / f"guided{k}")
-        assert cli.main(["translate", "--model", saved, "--input", inputs, "--output", out, "--reference",
-                         reference]) == 0
+        assert (
+            cli.main(argv("translate", model=saved, input=inputs, output=out, reference=reference))
+            == 0
+        )
         references.append(_read(os.path.join(out, "one.png")))
     assert not np.array_equal(*references)
     out = str(tmp_path / "strip")
-    assert cli.main(["translate", "--model", saved, "--input", os.path.join(inputs, "two.jpg"), "--output", out,
-                     "--interpolate", "4"]) == 0
+    assert (
+        cli.main(
+            argv(
+                "translate",
+                model=saved,
+                input=os.path.join(inputs, "two.jpg"),
+                output=out,
+                interpolate=4,
+            )
+        )
+        == 0
+    )
     assert _read(os.path.join(out, "interpolation", "two.png")).shape == (32, 5 * 32, 3)
     out = str(tmp_path / "grid")
-    assert cli.main(["translate", "--model", saved, "--input", inputs, "--output", out, "--num-styles", "3",
-                     "--grid"]) == 0
+    assert (
+        cli.main(argv("translate", model=saved, input=inputs, output=out, num_styles=3, grid=True))
+        == 0
+    )
     assert _read(os.path.join(out, "two.png")).shape == (32, 4 * 32, 3)
 
 
@@ -82,12 +130,20 @@ def test_bad_inputs_are_skipped_and_outputs_are_not_overwritten(models, inputs, 
     with open(os.path.join(inputs, "broken.png"), "wb") as handle:
         handle.write(b"\x89PNG not really")
     out = str(tmp_path / "out")
-    assert cli.main(["translate", "--model", models[1], "--input", inputs, "--output", out, "--num-styles", "1"]) == 0
+    assert cli.main(argv("translate", model=models[1], input=inputs, output=out, num_styles=1)) == 0
     printed = capsys.readouterr().out
     assert "skipped" in printed and "broken.png" in printed
     assert sorted(os.listdir(os.path.join(out, "style_00"))) == ["one.png", "sub", "two.png"]
-    assert cli.main(["translate", "--model", models[1], "--input", inputs, "--output", out]) == 2
+    assert cli.main(argv("translate", model=models[1], input=inputs, output=out)) == 2
     assert "--overwrite" in capsys.readouterr().err
-    assert cli.main(["translate", "--model", models[1], "--input", str(tmp_path / "none"), "--output", out]) == 2
-    assert cli.main(["translate", "--model", models[1], "--input", inputs, "--output", str(tmp_path / "o"),
-                     "--num-styles", "0"]) == 2
+    assert (
+        cli.main(argv("translate", model=models[1], input=str(tmp_path / "none"), output=out)) == 2
+    )
+    assert (
+        cli.main(
+            argv(
+                "translate", model=models[1], input=inputs, output=str(tmp_path / "o"), num_styles=0
+            )
+        )
+        == 2
+    )

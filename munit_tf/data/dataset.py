@@ -34,7 +34,9 @@ def decode(image_bytes, channels: int = 3, exif_orientation: bool = True):
 
     Records written by ``prepare`` are upright already; reading them skips the EXIF parse
     (``exif_orientation=False``), which would halve the input pipeline's rate."""
-    image = tf.io.decode_image(image_bytes, channels=channels, expand_animations=False, dtype=tf.uint8)
+    image = tf.io.decode_image(
+        image_bytes, channels=channels, expand_animations=False, dtype=tf.uint8
+    )
     if exif_orientation:
         image = exif.upright(image, exif.orientation(image_bytes))
     return tf.cast(image, tf.float32)
@@ -42,7 +44,9 @@ def decode(image_bytes, channels: int = 3, exif_orientation: bool = True):
 
 def preprocess(image_bytes, config: DataConfig, channels: int, training: bool, seed=None):
     """``seed``: a stateless seed of shape [2] for the random crop and flip (training only)."""
-    image = resize_shorter_side(decode(image_bytes, channels, exif_orientation=False), config.new_size)
+    image = resize_shorter_side(
+        decode(image_bytes, channels, exif_orientation=False), config.new_size
+    )
     crop = config.crop_size
     if training:
         image = tf.image.stateless_random_crop(image, [crop, crop, channels], seed=seed)
@@ -50,7 +54,9 @@ def preprocess(image_bytes, config: DataConfig, channels: int, training: bool, s
             image = tf.image.stateless_random_flip_left_right(image, seed=seed[::-1])
     else:
         height, width = tf.shape(image)[0], tf.shape(image)[1]
-        image = tf.image.crop_to_bounding_box(image, (height - crop) // 2, (width - crop) // 2, crop, crop)
+        image = tf.image.crop_to_bounding_box(
+            image, (height - crop) // 2, (width - crop) // 2, crop, crop
+        )
     image.set_shape([crop, crop, channels])
     return from_uint8_tensor(image)
 
@@ -74,24 +80,44 @@ def records(data, split: str, domain: str) -> tf.data.Dataset:
     """The serialized examples of one domain, in file order."""
     files, mixed = domain_files(data, split, domain)
     dataset = tf.data.Dataset.from_tensor_slices(files).interleave(
-        lambda f: tf.data.TFRecordDataset(f, compression_type="GZIP"), cycle_length=min(4, len(files)),
-        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        lambda f: tf.data.TFRecordDataset(f, compression_type="GZIP"),
+        cycle_length=min(4, len(files)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
     if mixed:
         domain_feature = {"domain": schema.FEATURES["domain"]}
-        dataset = dataset.filter(lambda r: tf.equal(tf.io.parse_single_example(r, domain_feature)["domain"],
-                                                    domain.encode()))
+        dataset = dataset.filter(
+            lambda r: tf.equal(
+                tf.io.parse_single_example(r, domain_feature)["domain"], domain.encode()
+            )
+        )
     return dataset
 
 
-def domain_dataset(data, split: str, domain: str, config: DataConfig, training: bool = True,
-                   seed: int = 0, skip: int = 0) -> tf.data.Dataset:
-    """Preprocessed images of one domain; repeated and shuffled when ``training``, after ``skip`` images."""
+def domain_dataset(
+    data,
+    split: str,
+    domain: str,
+    config: DataConfig,
+    training: bool = True,
+    seed: int = 0,
+    skip: int = 0,
+) -> tf.data.Dataset:
+    """Preprocessed images of one domain; repeated and shuffled when ``training``, after ``skip``
+    images."""
     channels = config.input_dim_a if domain == "a" else config.input_dim_b
     dataset = records(data, split, domain)
     if not training:
-        return dataset.map(lambda record: preprocess(schema.parse_example(record)["image"], config, channels, False),
-                           num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.shuffle(config.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+        return dataset.map(
+            lambda record: preprocess(
+                schema.parse_example(record)["image"], config, channels, False
+            ),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    dataset = dataset.shuffle(
+        config.shuffle_buffer, seed=seed, reshuffle_each_iteration=True
+    ).repeat()
     dataset = dataset.enumerate().skip(skip)
 
     def _train(index, record):
@@ -101,8 +127,14 @@ def domain_dataset(data, split: str, domain: str, config: DataConfig, training: 
     return dataset.map(_train, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
-def make_dataset(data, config: MUNITConfig, split: str = "train", training: bool = True,
-                 batch_size: int | None = None, start_step: int = 0) -> tf.data.Dataset:
+def make_dataset(
+    data,
+    config: MUNITConfig,
+    split: str = "train",
+    training: bool = True,
+    batch_size: int | None = None,
+    start_step: int = 0,
+) -> tf.data.Dataset:
     """Batches of (x_a, x_b), ``batch_size`` (default: the config's global batch size) each.
 
     ``data``: a prepared folder or a list of files/patterns (see ``domain_files``).
@@ -110,7 +142,11 @@ def make_dataset(data, config: MUNITConfig, split: str = "train", training: bool
     """
     batch_size = batch_size or config.train.batch_size
     seed = config.train.seed
-    streams = [domain_dataset(data, split, domain, config.data, training, seed * 2 + k, start_step * batch_size)
-               for k, domain in enumerate(schema.DOMAINS)]
+    streams = [
+        domain_dataset(
+            data, split, domain, config.data, training, seed * 2 + k, start_step * batch_size
+        )
+        for k, domain in enumerate(schema.DOMAINS)
+    ]
     streams = [s.batch(batch_size, drop_remainder=training) for s in streams]
     return tf.data.Dataset.zip(tuple(streams)).prefetch(tf.data.AUTOTUNE)

@@ -26,7 +26,9 @@ def _reader(image_bytes):
     last = tf.cast(tf.size(data), tf.int64) - 1
 
     def byte(positions):
-        return tf.cast(tf.gather(data, tf.clip_by_value(tf.cast(positions, tf.int64), 0, last)), tf.int64)
+        return tf.cast(
+            tf.gather(data, tf.clip_by_value(tf.cast(positions, tf.int64), 0, last)), tf.int64
+        )
 
     return byte
 
@@ -40,16 +42,22 @@ def _exif_start(byte):
         signature = byte(position + 4 + tf.range(6, dtype=tf.int64))
         is_exif = tf.logical_and(tf.equal(marker, 0xE1), tf.reduce_all(tf.equal(signature, exif)))
         length = byte(position + 2) * 256 + byte(position + 3)
-        valid = tf.logical_and(tf.equal(byte(position), 0xFF), tf.logical_not(
-            tf.reduce_any(tf.equal(marker, [0xDA, 0xD9, 0x00]))))  # start of scan / end / malformed
+        # start of scan / end / malformed
+        valid = tf.logical_and(
+            tf.equal(byte(position), 0xFF),
+            tf.logical_not(tf.reduce_any(tf.equal(marker, [0xDA, 0xD9, 0x00]))),
+        )
         found = tf.where(tf.logical_and(valid, is_exif), position + 10, tf.where(valid, found, -2))
-        step = tf.where(tf.equal(marker, 0xFF), tf.constant(1, tf.int64), 2 + length)  # 0xFF fill bytes before a marker
+        # 0xFF fill bytes before a marker
+        step = tf.where(tf.equal(marker, 0xFF), tf.constant(1, tf.int64), 2 + length)
         return count + 1, position + step, found
 
     def searching(count, position, found):
         return tf.logical_and(count < MAX_SEGMENTS, tf.equal(found, -1))
 
-    _, _, found = tf.while_loop(searching, walk, (tf.constant(0), tf.constant(2, tf.int64), tf.constant(-1, tf.int64)))
+    _, _, found = tf.while_loop(
+        searching, walk, (tf.constant(0), tf.constant(2, tf.int64), tf.constant(-1, tf.int64))
+    )
     return tf.maximum(found, -1)
 
 
@@ -63,7 +71,8 @@ def orientation(image_bytes):
     def from_jpeg():
         byte = _reader(image_bytes)
         tiff = _exif_start(byte)
-        little = tf.logical_and(tf.equal(byte(tiff), 0x49), tf.equal(byte(tiff + 1), 0x49))  # "II"; "MM" big
+        # "II"; "MM" big
+        little = tf.logical_and(tf.equal(byte(tiff), 0x49), tf.equal(byte(tiff + 1), 0x49))
 
         def u16(positions):
             first, second = byte(positions), byte(positions + 1)
@@ -73,17 +82,29 @@ def orientation(image_bytes):
             high, low = u16(position), u16(position + 2)
             return tf.where(little, low * 65536 + high, high * 65536 + low)
 
-        valid_tiff = tf.logical_and(tiff >= 0, tf.logical_and(
-            tf.logical_or(little, tf.logical_and(tf.equal(byte(tiff), 0x4D), tf.equal(byte(tiff + 1), 0x4D))),
-            tf.equal(u16(tiff + 2), 42)))
+        valid_tiff = tf.logical_and(
+            tiff >= 0,
+            tf.logical_and(
+                tf.logical_or(
+                    little,
+                    tf.logical_and(tf.equal(byte(tiff), 0x4D), tf.equal(byte(tiff + 1), 0x4D)),
+                ),
+                tf.equal(u16(tiff + 2), 42),
+            ),
+        )
         directory = tiff + u32(tiff + 4)
         entries = directory + 2 + 12 * tf.range(MAX_ENTRIES, dtype=tf.int64)
-        is_orientation = tf.logical_and(tf.range(MAX_ENTRIES, dtype=tf.int64) < u16(directory),
-                                        tf.logical_and(tf.equal(u16(entries), ORIENTATION_TAG),
-                                                       tf.equal(u16(entries + 2), 3)))  # type SHORT
+        # type SHORT
+        is_orientation = tf.logical_and(
+            tf.range(MAX_ENTRIES, dtype=tf.int64) < u16(directory),
+            tf.logical_and(tf.equal(u16(entries), ORIENTATION_TAG), tf.equal(u16(entries + 2), 3)),
+        )
         values = tf.boolean_mask(u16(entries + 8), is_orientation)
-        value = tf.cond(tf.logical_and(valid_tiff, tf.size(values) > 0), lambda: values[0],
-                        lambda: tf.constant(1, tf.int64))
+        value = tf.cond(
+            tf.logical_and(valid_tiff, tf.size(values) > 0),
+            lambda: values[0],
+            lambda: tf.constant(1, tf.int64),
+        )
         return tf.cast(tf.where(tf.logical_and(value >= 1, value <= 8), value, 1), tf.int32)
 
     is_jpeg = tf.equal(tf.strings.substr(image_bytes, 0, 2), b"\xff\xd8")
@@ -95,13 +116,13 @@ def upright(image, orientation_value):
     (the same eight cases as PIL's ``ImageOps.exif_transpose``)."""
     transposed = lambda x: tf.transpose(x, [1, 0, 2])  # noqa: E731
     branches = [
-        lambda: image,                                   # 1: as stored
-        lambda: tf.reverse(image, [1]),                  # 2: mirrored left-right
-        lambda: tf.reverse(image, [0, 1]),               # 3: rotated 180°
-        lambda: tf.reverse(image, [0]),                  # 4: mirrored top-bottom
-        lambda: transposed(image),                       # 5: transposed
-        lambda: tf.reverse(transposed(image), [1]),      # 6: rotated 90° clockwise
-        lambda: tf.reverse(transposed(image), [0, 1]),   # 7: transversed
-        lambda: tf.reverse(transposed(image), [0]),      # 8: rotated 90° counter-clockwise
+        lambda: image,  # 1: as stored
+        lambda: tf.reverse(image, [1]),  # 2: mirrored left-right
+        lambda: tf.reverse(image, [0, 1]),  # 3: rotated 180°
+        lambda: tf.reverse(image, [0]),  # 4: mirrored top-bottom
+        lambda: transposed(image),  # 5: transposed
+        lambda: tf.reverse(transposed(image), [1]),  # 6: rotated 90° clockwise
+        lambda: tf.reverse(transposed(image), [0, 1]),  # 7: transversed
+        lambda: tf.reverse(transposed(image), [0]),  # 8: rotated 90° counter-clockwise
     ]
     return tf.switch_case(tf.cast(orientation_value, tf.int32) - 1, branches)

@@ -20,8 +20,13 @@ EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".gif", ".webp")
 DEFAULT_MAX_PIXELS = 50_000_000
 
 # Rejection reasons (also the Beam counter names and rejected.jsonl's "reason" values).
-EMPTY, NOT_AN_IMAGE, TRUNCATED, TOO_SMALL, TOO_LARGE, UNREADABLE, DUPLICATE = (
-    "empty_file", "not_an_image", "truncated", "too_small", "too_large", "unreadable", "duplicate")
+EMPTY = "empty_file"
+NOT_AN_IMAGE = "not_an_image"
+TRUNCATED = "truncated"
+TOO_SMALL = "too_small"
+TOO_LARGE = "too_large"
+UNREADABLE = "unreadable"
+DUPLICATE = "duplicate"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +54,10 @@ def _resized(image: Image.Image, shorter_side: int | None) -> Image.Image:
     if not shorter_side or min(image.size) <= shorter_side:
         return image  # never upsample
     scale = shorter_side / min(image.size)
-    size = (max(shorter_side, round(image.width * scale)), max(shorter_side, round(image.height * scale)))
+    size = (
+        max(shorter_side, round(image.width * scale)),
+        max(shorter_side, round(image.height * scale)),
+    )
     return image.resize(size, Image.BICUBIC)
 
 
@@ -63,11 +71,14 @@ def _upright(image: Image.Image) -> Image.Image:
 
 
 def _to_rgb8(image: Image.Image) -> Image.Image:
-    """Grayscale (8/16/32-bit), palette, alpha (composited on white) and CMYK images -> 8-bit RGB."""
+    """Grayscale (8/16/32-bit), palette, alpha (composited on white) and CMYK images -> 8-bit
+    RGB."""
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         array = np.asarray(image, dtype=np.float64)
         peak = 65535.0 if image.mode != "F" and array.max(initial=0) > 255 else 255.0
-        image = Image.fromarray(np.clip(np.round(array * 255.0 / peak), 0, 255).astype(np.uint8), "L")
+        image = Image.fromarray(
+            np.clip(np.round(array * 255.0 / peak), 0, 255).astype(np.uint8), "L"
+        )
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image.mode in ("RGBA", "LA", "PA"):
@@ -77,8 +88,9 @@ def _to_rgb8(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def check_image(data: bytes, min_size: int = 0, max_pixels: int = DEFAULT_MAX_PIXELS,
-                resize: int | None = None) -> Checked | Rejected:
+def check_image(
+    data: bytes, min_size: int = 0, max_pixels: int = DEFAULT_MAX_PIXELS, resize: int | None = None
+) -> Checked | Rejected:
     """Decode, validate and normalise one file's bytes."""
     if not data:
         return Rejected(EMPTY, "zero bytes")
@@ -89,7 +101,9 @@ def check_image(data: bytes, min_size: int = 0, max_pixels: int = DEFAULT_MAX_PI
             image = Image.open(io.BytesIO(data))
             width, height = image.size
             if width * height > max_pixels:
-                return Rejected(TOO_LARGE, f"{width}x{height} is over the {max_pixels:,}-pixel limit")
+                return Rejected(
+                    TOO_LARGE, f"{width}x{height} is over the {max_pixels:,}-pixel limit"
+                )
             fmt = image.format
             image.load()
     except UnidentifiedImageError:
@@ -97,7 +111,11 @@ def check_image(data: bytes, min_size: int = 0, max_pixels: int = DEFAULT_MAX_PI
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         return Rejected(TOO_LARGE, str(error))
     except OSError as error:
-        reason = TRUNCATED if "truncated" in str(error).lower() or "broken" in str(error).lower() else UNREADABLE
+        reason = (
+            TRUNCATED
+            if "truncated" in str(error).lower() or "broken" in str(error).lower()
+            else UNREADABLE
+        )
         return Rejected(reason, str(error))
     except Exception as error:  # any decoder failure is this file's problem, not the job's
         return Rejected(UNREADABLE, f"{type(error).__name__}: {error}")
@@ -105,8 +123,13 @@ def check_image(data: bytes, min_size: int = 0, max_pixels: int = DEFAULT_MAX_PI
         return Rejected(TOO_SMALL, f"{width}x{height} is below the {min_size}-pixel minimum side")
     turned = _upright(image)
     rgb = _resized(_to_rgb8(turned), resize)
-    keep = fmt in ("JPEG", "PNG") and image.mode == "RGB" and turned is image and rgb.size == (width, height) \
+    keep = (
+        fmt in ("JPEG", "PNG")
+        and image.mode == "RGB"
+        and turned is image
+        and rgb.size == (width, height)
         and not getattr(image, "is_animated", False)
+    )
     if keep:
         return Checked(data, width, height, sha256, converted=False)
     buffer = io.BytesIO()

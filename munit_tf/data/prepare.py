@@ -21,7 +21,8 @@ import shutil
 import sys
 import threading
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import apache_beam as beam
 import numpy as np
@@ -34,7 +35,12 @@ from munit_tf.errors import InvalidInput, MissingInput, NotAFolder, OutputExists
 from munit_tf.pixels import png_bytes
 
 NAMESPACE = "munit_prepare"
-FOLDER_NAMES = {("train", "a"): "trainA", ("train", "b"): "trainB", ("test", "a"): "testA", ("test", "b"): "testB"}
+FOLDER_NAMES = {
+    ("train", "a"): "trainA",
+    ("train", "b"): "trainB",
+    ("test", "a"): "testA",
+    ("test", "b"): "testB",
+}
 TFDS_PREFIX = "tfds:"
 
 
@@ -72,7 +78,10 @@ def _read_list_or_folder(location: str) -> list[str]:
         base = os.path.dirname(os.path.abspath(location))
         with open(location, encoding="utf-8") as handle:
             lines = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
-        return [line if os.path.isabs(line) or "://" in line else os.path.join(base, line) for line in lines]
+        return [
+            line if os.path.isabs(line) or "://" in line else os.path.join(base, line)
+            for line in lines
+        ]
     if "://" not in location and not os.path.isdir(location):
         raise MissingInput(f"{location}: no such folder or list file")
     return _list_images(location)
@@ -81,14 +90,19 @@ def _read_list_or_folder(location: str) -> list[str]:
 def folder_items(root: str) -> list[dict]:
     """ROOT/trainA, trainB (required), testA, testB (optional), matched in any letter case."""
     if not os.path.isdir(root):
-        raise MissingInput(f"--source {root}: no such folder (expected trainA/ trainB/ [testA/ testB/] in it)")
+        raise MissingInput(
+            f"--source {root}: no such folder (expected trainA/ trainB/ [testA/ testB/] in it)"
+        )
     entries = {name.lower(): name for name in os.listdir(root)}
     locations = {}
     for key, name in FOLDER_NAMES.items():
         if name.lower() in entries:
             locations[key] = os.path.join(root, entries[name.lower()])
         elif key[0] == "train":
-            raise MissingInput(f"--source {root}: no {name}/ folder (found: {', '.join(sorted(entries)) or 'nothing'})")
+            raise MissingInput(
+                f"--source {root}: no {name}/ folder (found: "
+                f"{', '.join(sorted(entries)) or 'nothing'})"
+            )
     return explicit_items(locations)
 
 
@@ -98,8 +112,10 @@ def explicit_items(locations: dict) -> list[dict]:
     for (split, domain), location in sorted(locations.items()):
         paths = _read_list_or_folder(location)
         if not paths:
-            raise InvalidInput(f"{location}: no images for {split}/{domain} "
-                               f"(looked for {', '.join(images.EXTENSIONS)})")
+            raise InvalidInput(
+                f"{location}: no images for {split}/{domain} "
+                f"(looked for {', '.join(images.EXTENSIONS)})"
+            )
         items += [{"kind": "file", "split": split, "domain": domain, "path": p} for p in paths]
     return items
 
@@ -117,33 +133,52 @@ def tfds_items(name: str, data_dir: str | None = None, parts: int = 4) -> list[d
     except tfds.core.registered.DatasetNotFoundError as error:
         raise InvalidInput(f"tfds:{name}: {str(error).splitlines()[0]}") from None
     builder.download_and_prepare()
-    splits = set(builder.info.splits.keys())  # empty when TFDS has no metadata (e.g. mocked in tests)
+    # empty when TFDS has no metadata (e.g. mocked in tests)
+    splits = set(builder.info.splits.keys())
     items = []
     for (split, domain), tfds_split in FOLDER_NAMES.items():
         if splits and tfds_split not in splits:
             if split == "train":
-                raise InvalidInput(f"tfds:{name} has no {tfds_split} split (it has: {', '.join(sorted(splits))})")
+                raise InvalidInput(
+                    f"tfds:{name} has no {tfds_split} split (it has: {', '.join(sorted(splits))})"
+                )
             continue
-        items += [{"kind": "tfds", "split": split, "domain": domain, "name": name, "data_dir": data_dir,
-                   "tfds_split": tfds_split, "part": k, "parts": parts} for k in range(parts)]
+        items += [
+            {
+                "kind": "tfds",
+                "split": split,
+                "domain": domain,
+                "name": name,
+                "data_dir": data_dir,
+                "tfds_split": tfds_split,
+                "part": k,
+                "parts": parts,
+            }
+            for k in range(parts)
+        ]
     return items
 
 
-def source_items(source: str, synthetic_count: int = 1000, seed: int = 0,
-                 tfds_data_dir: str | None = None) -> tuple[list[dict], str]:
+def source_items(
+    source: str, synthetic_count: int = 1000, seed: int = 0, tfds_data_dir: str | None = None
+) -> tuple[list[dict], str]:
     """The work items of a source, and how the manifest names it: a folder with trainA/ trainB/
     [testA/ testB/], ``synthetic`` (the built-in data) or ``tfds:NAME`` (a TFDS builder)."""
     if source == "synthetic":
         return synthetic_items(synthetic_count, seed), "synthetic"
     if source.startswith(TFDS_PREFIX):
-        return tfds_items(source[len(TFDS_PREFIX):], tfds_data_dir), source
+        return tfds_items(source[len(TFDS_PREFIX) :], tfds_data_dir), source
     return folder_items(source), os.path.abspath(source)
 
 
 def synthetic_items(count: int, seed: int) -> list[dict]:
     test_count = max(8, count // 10)
-    return [{"kind": "synthetic", "split": split, "domain": domain, "index": i, "seed": seed}
-            for split, n in (("train", count), ("test", test_count)) for domain in schema.DOMAINS for i in range(n)]
+    return [
+        {"kind": "synthetic", "split": split, "domain": domain, "index": i, "seed": seed}
+        for split, n in (("train", count), ("test", test_count))
+        for domain in schema.DOMAINS
+        for i in range(n)
+    ]
 
 
 # ------------------------------------------------------------------------------------------
@@ -225,10 +260,19 @@ class LoadAndCheck(beam.DoFn):
         elif item["kind"] == "synthetic":
             from munit_tf.data import synthetic
 
-            example = synthetic.example(item["domain"], item["index"], item["seed"], self.options.synthetic_size,
-                                        item["split"])
-            extra = {"id": example["id"], "mask": png_bytes(example["mask"] * 255),
-                     "content": example["content"], "style": example["style"]}
+            example = synthetic.example(
+                item["domain"],
+                item["index"],
+                item["seed"],
+                self.options.synthetic_size,
+                item["split"],
+            )
+            extra = {
+                "id": example["id"],
+                "mask": png_bytes(example["mask"] * 255),
+                "content": example["content"],
+                "style": example["style"],
+            }
             yield example["id"], png_bytes(example["image"]), extra
         else:
             import tensorflow_datasets as tfds
@@ -236,7 +280,11 @@ class LoadAndCheck(beam.DoFn):
             split = tfds.even_splits(item["tfds_split"], item["parts"])[item["part"]]
             dataset = tfds.builder(item["name"], data_dir=item["data_dir"]).as_dataset(split=split)
             for index, example in enumerate(tfds.as_numpy(dataset)):
-                yield f"tfds:{item['name']}/{split}#{index}", png_bytes(np.asarray(example["image"])), {}
+                yield (
+                    f"tfds:{item['name']}/{split}#{index}",
+                    png_bytes(np.asarray(example["image"])),
+                    {},
+                )
 
     def process(self, item) -> Iterable[Any]:  # main and tagged outputs: no narrower hint
         for path, data, extra in self._raw(item):
@@ -245,20 +293,34 @@ class LoadAndCheck(beam.DoFn):
             if isinstance(data, Exception):
                 result = images.Rejected(images.UNREADABLE, f"{type(data).__name__}: {data}")
             else:
-                result = images.check_image(data, self.options.min_size, self.options.max_pixels,
-                                            self.options.resize)
+                result = images.check_image(
+                    data, self.options.min_size, self.options.max_pixels, self.options.resize
+                )
             if isinstance(result, images.Rejected):
                 Metrics.counter(NAMESPACE, f"rejected_{result.reason}").inc()
-                yield beam.pvalue.TaggedOutput(self.REJECTED, {"path": path, "split": item["split"],
-                                                               "domain": item["domain"], "reason": result.reason,
-                                                               "detail": result.detail})
+                yield beam.pvalue.TaggedOutput(
+                    self.REJECTED,
+                    {
+                        "path": path,
+                        "split": item["split"],
+                        "domain": item["domain"],
+                        "reason": result.reason,
+                        "detail": result.detail,
+                    },
+                )
                 continue
             if result.converted:
                 self.converted.inc()
-            record = {"id": extra.get("id") or f"{item['domain']}-{result.sha256[:20]}", "path": path,
-                      "image": result.data, "width": result.width, "height": result.height,
-                      "mask": extra.get("mask", b""), "content": extra.get("content", []),
-                      "style": extra.get("style", [])}
+            record = {
+                "id": extra.get("id") or f"{item['domain']}-{result.sha256[:20]}",
+                "path": path,
+                "image": result.data,
+                "width": result.width,
+                "height": result.height,
+                "mask": extra.get("mask", b""),
+                "content": extra.get("content", []),
+                "style": extra.get("style", []),
+            }
             yield (item["split"], item["domain"], result.sha256), record
 
 
@@ -269,13 +331,21 @@ def keep_first(keyed) -> Iterable[Any]:
     yield (split, domain, int(sha256[:12], 16)), records[0]
     for duplicate in records[1:]:
         Metrics.counter(NAMESPACE, f"rejected_{images.DUPLICATE}").inc()
-        yield beam.pvalue.TaggedOutput(LoadAndCheck.REJECTED, {
-            "path": duplicate["path"], "split": split, "domain": domain, "reason": images.DUPLICATE,
-            "detail": f"same bytes as {records[0]['path']}"})
+        yield beam.pvalue.TaggedOutput(
+            LoadAndCheck.REJECTED,
+            {
+                "path": duplicate["path"],
+                "split": split,
+                "domain": domain,
+                "reason": images.DUPLICATE,
+                "detail": f"same bytes as {records[0]['path']}",
+            },
+        )
 
 
 class WriteShard(beam.DoFn):
-    """((split, domain, shard), records) -> one GZIP TFRecord file, sorted by id; yields its stats."""
+    """((split, domain, shard), records) -> one GZIP TFRecord file, sorted by id; yields its
+    stats."""
 
     def __init__(self, staging: str, shards: int):
         self.staging, self.shards = staging, shards
@@ -290,30 +360,67 @@ class WriteShard(beam.DoFn):
         tf.io.gfile.makedirs(os.path.dirname(path))
         with tf.io.TFRecordWriter(path, options="GZIP") as writer:
             for r in records:
-                writer.write(schema.encode_example(r["image"], r["id"], domain, r["height"], r["width"], r["mask"],
-                                                   r["content"], r["style"]))
+                writer.write(
+                    schema.encode_example(
+                        r["image"],
+                        r["id"],
+                        domain,
+                        r["height"],
+                        r["width"],
+                        r["mask"],
+                        r["content"],
+                        r["style"],
+                    )
+                )
                 self.written.inc()
-        yield {"split": split, "domain": domain, "shard": shard, "count": len(records),
-               "widths": [r["width"] for r in records], "heights": [r["height"] for r in records]}
+        yield {
+            "split": split,
+            "domain": domain,
+            "shard": shard,
+            "count": len(records),
+            "widths": [r["width"] for r in records],
+            "heights": [r["height"] for r in records],
+        }
 
 
-def build_pipeline(pipeline: beam.Pipeline, items: list[dict], options: PrepareOptions, staging: str):
-    checked = (pipeline | "Items" >> beam.Create(items) | "Spread" >> beam.Reshuffle()
-               | "LoadAndCheck" >> beam.ParDo(LoadAndCheck(options, staging)).with_outputs(LoadAndCheck.REJECTED,
-                                                                                           main="images"))
-    unique = (checked.images | "ByContent" >> beam.GroupByKey()
-              | "KeepFirst" >> beam.FlatMap(keep_first).with_outputs(LoadAndCheck.REJECTED, main="images"))
+def build_pipeline(
+    pipeline: beam.Pipeline, items: list[dict], options: PrepareOptions, staging: str
+):
+    checked = (
+        pipeline
+        | "Items" >> beam.Create(items)
+        | "Spread" >> beam.Reshuffle()
+        | "LoadAndCheck"
+        >> beam.ParDo(LoadAndCheck(options, staging)).with_outputs(
+            LoadAndCheck.REJECTED, main="images"
+        )
+    )
+    unique = (
+        checked.images
+        | "ByContent" >> beam.GroupByKey()
+        | "KeepFirst" >> beam.FlatMap(keep_first).with_outputs(LoadAndCheck.REJECTED, main="images")
+    )
     shards = options.shards
-    stats = (unique.images
-             | "ToShard" >> beam.Map(lambda kv: ((kv[0][0], kv[0][1], kv[0][2] % shards), kv[1]))
-             | "ByShard" >> beam.GroupByKey()
-             | "Write" >> beam.ParDo(WriteShard(staging, shards)))
-    (stats | "StatsList" >> beam.combiners.ToList()
-     | "StatsJson" >> beam.Map(lambda s: json.dumps(s)) |
-     "WriteStats" >> beam.io.WriteToText(os.path.join(staging, ".stats"), shard_name_template=""))
-    ((checked[LoadAndCheck.REJECTED], unique[LoadAndCheck.REJECTED]) | "Rejections" >> beam.Flatten()
-     | "RejectedJson" >> beam.Map(lambda r: json.dumps(r, sort_keys=True))
-     | "WriteRejected" >> beam.io.WriteToText(os.path.join(staging, ".rejected"), shard_name_template=""))
+    stats = (
+        unique.images
+        | "ToShard" >> beam.Map(lambda kv: ((kv[0][0], kv[0][1], kv[0][2] % shards), kv[1]))
+        | "ByShard" >> beam.GroupByKey()
+        | "Write" >> beam.ParDo(WriteShard(staging, shards))
+    )
+    (
+        stats
+        | "StatsList" >> beam.combiners.ToList()
+        | "StatsJson" >> beam.Map(lambda s: json.dumps(s))
+        | "WriteStats"
+        >> beam.io.WriteToText(os.path.join(staging, ".stats"), shard_name_template="")
+    )
+    (
+        (checked[LoadAndCheck.REJECTED], unique[LoadAndCheck.REJECTED])
+        | "Rejections" >> beam.Flatten()
+        | "RejectedJson" >> beam.Map(lambda r: json.dumps(r, sort_keys=True))
+        | "WriteRejected"
+        >> beam.io.WriteToText(os.path.join(staging, ".rejected"), shard_name_template="")
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -334,9 +441,14 @@ def _summaries(stats_rows: list[dict]) -> tuple[dict, dict]:
         heights = [h for r in rows for h in r["heights"]]
         counts[key] = len(widths)
         if widths:
-            sizes[key] = {"min_width": min(widths), "max_width": max(widths), "mean_width": round(float(np.mean(widths)), 1),
-                          "min_height": min(heights), "max_height": max(heights),
-                          "mean_height": round(float(np.mean(heights)), 1)}
+            sizes[key] = {
+                "min_width": min(widths),
+                "max_width": max(widths),
+                "mean_width": round(float(np.mean(widths)), 1),
+                "min_height": min(heights),
+                "max_height": max(heights),
+                "mean_height": round(float(np.mean(heights)), 1),
+            }
     return counts, sizes
 
 
@@ -355,8 +467,14 @@ def _finalise(staging: str, output: str, shards: int, stats_rows: list[dict]) ->
     atomic.publish(staging, output)
 
 
-def prepare(items: list[dict], options: PrepareOptions, beam_args: list[str] | None = None, source: str = "",
-            log=print, progress_interval: float = 10.0) -> dict:
+def prepare(
+    items: list[dict],
+    options: PrepareOptions,
+    beam_args: list[str] | None = None,
+    source: str = "",
+    log=print,
+    progress_interval: float = 10.0,
+) -> dict:
     """Run the job; returns the manifest (also written to OUTPUT/manifest.json). Progress is
     logged every ``progress_interval`` seconds and when the job ends."""
     _check_output(options.output, options.overwrite)
@@ -366,16 +484,24 @@ def prepare(items: list[dict], options: PrepareOptions, beam_args: list[str] | N
     staging = atomic.staging_dir(output)  # also removes what killed runs left behind
     started = time.time()
     try:
-        log(f"preparing {len(items)} work items into {options.output} "
-            f"(Beam {' '.join(beam_args) if beam_args else 'DirectRunner'})")
+        log(
+            f"preparing {len(items)} work items into {options.output} "
+            f"(Beam {' '.join(beam_args) if beam_args else 'DirectRunner'})"
+        )
         images_in_items = None if any(item["kind"] == "tfds" for item in items) else len(items)
-        with Progress(staging, images_in_items, log, progress_interval), \
-                beam.Pipeline(options=PipelineOptions(beam_args or [])) as pipeline:
+        with (
+            Progress(staging, images_in_items, log, progress_interval),
+            beam.Pipeline(options=PipelineOptions(beam_args or [])) as pipeline,
+        ):
             build_pipeline(pipeline, items, options, staging)
-        result_metrics = pipeline.result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]
+        result_metrics = pipeline.result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))[
+            "counters"
+        ]
         counters = {}
         for counter in result_metrics:
-            counters[counter.key.metric.name] = counters.get(counter.key.metric.name, 0) + counter.committed
+            counters[counter.key.metric.name] = (
+                counters.get(counter.key.metric.name, 0) + counter.committed
+            )
         with open(os.path.join(staging, ".stats"), encoding="utf-8") as handle:
             stats_rows = [row for line in handle if line.strip() for row in json.loads(line)]
         rejected_path = os.path.join(staging, ".rejected")
@@ -390,11 +516,18 @@ def prepare(items: list[dict], options: PrepareOptions, beam_args: list[str] | N
         for line in rejected:
             reason = json.loads(line)["reason"]
             reasons[reason] = reasons.get(reason, 0) + 1
-        manifest = {"schema_version": schema.SCHEMA_VERSION, "source": source, "counts": counts,
-                    "rejected": reasons, "image_size": sizes, "shards": options.shards,
-                    "options": {k: v for k, v in dataclasses.asdict(options).items() if k != "output"},
-                    "counters": counters, "seconds": round(time.time() - started, 1),
-                    "command": " ".join(sys.argv)}
+        manifest = {
+            "schema_version": schema.SCHEMA_VERSION,
+            "source": source,
+            "counts": counts,
+            "rejected": reasons,
+            "image_size": sizes,
+            "shards": options.shards,
+            "options": {k: v for k, v in dataclasses.asdict(options).items() if k != "output"},
+            "counters": counters,
+            "seconds": round(time.time() - started, 1),
+            "command": " ".join(sys.argv),
+        }
         with open(os.path.join(staging, "manifest.json"), "w", encoding="utf-8") as handle:
             json.dump(manifest, handle, indent=2)
         _finalise(staging, output, options.shards, stats_rows)
@@ -408,17 +541,25 @@ def prepare(items: list[dict], options: PrepareOptions, beam_args: list[str] | N
 def ensure_synthetic(output: str, size: int, count: int = 2000, seed: int = 0, log=print) -> str:
     """The synthetic dataset prepared at ``output`` (kept if a complete one is already there)."""
     if not os.path.exists(os.path.join(output, "manifest.json")):
-        options = PrepareOptions(output=output, min_size=size, synthetic_size=size, seed=seed, overwrite=True)
+        options = PrepareOptions(
+            output=output, min_size=size, synthetic_size=size, seed=seed, overwrite=True
+        )
         prepare(synthetic_items(count, seed), options, source="synthetic", log=log)
     return output
 
 
 def summary(manifest: dict) -> str:
     counters = manifest["counters"]
-    lines = [f"read {counters.get('read', 0)} images, wrote {counters.get('written', 0)} "
-             f"({counters.get('converted', 0)} converted to 8-bit RGB or resized) in {manifest['seconds']} s"]
+    lines = [
+        f"read {counters.get('read', 0)} images, wrote {counters.get('written', 0)} "
+        f"({counters.get('converted', 0)} converted to 8-bit RGB or resized) in "
+        f"{manifest['seconds']} s"
+    ]
     lines += [f"  {key}: {count}" for key, count in manifest["counts"].items()]
     if manifest["rejected"]:
-        lines.append("rejected: " + ", ".join(f"{reason} {n}" for reason, n in sorted(manifest["rejected"].items()))
-                     + " (see rejected.jsonl)")
+        lines.append(
+            "rejected: "
+            + ", ".join(f"{reason} {n}" for reason, n in sorted(manifest["rejected"].items()))
+            + " (see rejected.jsonl)"
+        )
     return "\n".join(lines)

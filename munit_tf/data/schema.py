@@ -55,16 +55,33 @@ def _floats(values) -> tf.train.Feature:
     return tf.train.Feature(float_list=tf.train.FloatList(value=[float(v) for v in values]))
 
 
-def encode_example(image: bytes, example_id: str, domain: str, height: int, width: int, mask: bytes = b"",
-                   content=(), style=()) -> bytes:
+def encode_example(
+    image: bytes,
+    example_id: str,
+    domain: str,
+    height: int,
+    width: int,
+    mask: bytes = b"",
+    content=(),
+    style=(),
+) -> bytes:
     """A serialized tf.train.Example in this schema, the same bytes for the same values."""
     if domain not in DOMAINS:
         raise InvalidInput(f"domain must be one of {DOMAINS}; got {domain!r}")
-    feature = {"image": _bytes(image), "id": _bytes(example_id.encode()), "domain": _bytes(domain.encode()),
-               "height": _int(height), "width": _int(width), "mask": _bytes(mask), "content": _floats(content),
-               "style": _floats(style)}
+    feature = {
+        "image": _bytes(image),
+        "id": _bytes(example_id.encode()),
+        "domain": _bytes(domain.encode()),
+        "height": _int(height),
+        "width": _int(width),
+        "mask": _bytes(mask),
+        "content": _floats(content),
+        "style": _floats(style),
+    }
     # deterministic: protobuf map order otherwise varies between processes, and so would the files
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(deterministic=True)
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(
+        deterministic=True
+    )
 
 
 def parse_example(serialized) -> dict:
@@ -86,6 +103,8 @@ def list_shards(root: str, split: str, domain: str) -> list[str]:
     """The shard files of one split and domain, sorted; a readable error if there are none."""
     files = sorted(tf.io.gfile.glob(shard_pattern(root, split, domain)))
     if not files:
-        raise MissingInput(f"no TFRecords for split {split!r}, domain {domain!r} under {root!r} "
-                           f"(expected {shard_pattern(root, split, domain)}); run `munit-tf prepare` first")
+        raise MissingInput(
+            f"no TFRecords for split {split!r}, domain {domain!r} under {root!r} "
+            f"(expected {shard_pattern(root, split, domain)}); run `munit-tf prepare` first"
+        )
     return files

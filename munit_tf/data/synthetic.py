@@ -60,9 +60,14 @@ def _rng(seed: int, split: str, domain: str, index: int) -> np.random.Generator:
 def sample_content(rng: np.random.Generator) -> Content:
     scale = rng.uniform(0.18, 0.28)
     margin = scale * math.sqrt(2) + 0.02  # a rotated square's corner stays inside the image
-    return Content(family=int(rng.integers(len(FAMILIES))), center_x=rng.uniform(margin, 1 - margin),
-                   center_y=rng.uniform(margin, 1 - margin), scale=scale, aspect=rng.uniform(0.65, 1.0),
-                   rotation=rng.uniform(0, 2 * math.pi))
+    return Content(
+        family=int(rng.integers(len(FAMILIES))),
+        center_x=rng.uniform(margin, 1 - margin),
+        center_y=rng.uniform(margin, 1 - margin),
+        scale=scale,
+        aspect=rng.uniform(0.65, 1.0),
+        rotation=rng.uniform(0, 2 * math.pi),
+    )
 
 
 def _saturated_color(rng: np.random.Generator) -> tuple:
@@ -72,26 +77,50 @@ def _saturated_color(rng: np.random.Generator) -> tuple:
 
 
 def sample_style(rng: np.random.Generator) -> Style:
-    return Style(texture=int(rng.integers(len(TEXTURES))), color1=_saturated_color(rng),
-                 color2=_saturated_color(rng), frequency=rng.uniform(2.0, 8.0), angle=rng.uniform(0, math.pi))
+    return Style(
+        texture=int(rng.integers(len(TEXTURES))),
+        color1=_saturated_color(rng),
+        color2=_saturated_color(rng),
+        frequency=rng.uniform(2.0, 8.0),
+        angle=rng.uniform(0, math.pi),
+    )
 
 
 def _outline(content: Content, size: int) -> list[tuple]:
     """Polygon vertices (pixels) of the silhouette."""
     family = FAMILIES[content.family]
     if family == "ellipse":
-        points = [(math.cos(t), math.sin(t)) for t in np.linspace(0, 2 * math.pi, 72, endpoint=False)]
+        points = [
+            (math.cos(t), math.sin(t)) for t in np.linspace(0, 2 * math.pi, 72, endpoint=False)
+        ]
     elif family == "rectangle":
         points = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
     elif family == "triangle":
         points = [(math.cos(t), math.sin(t)) for t in (-math.pi / 2, math.pi / 6, 5 * math.pi / 6)]
     elif family == "star":
-        points = [((1 if k % 2 == 0 else 0.45) * math.cos(k * math.pi / 5 - math.pi / 2),
-                   (1 if k % 2 == 0 else 0.45) * math.sin(k * math.pi / 5 - math.pi / 2)) for k in range(10)]
+        points = [
+            (
+                (1 if k % 2 == 0 else 0.45) * math.cos(k * math.pi / 5 - math.pi / 2),
+                (1 if k % 2 == 0 else 0.45) * math.sin(k * math.pi / 5 - math.pi / 2),
+            )
+            for k in range(10)
+        ]
     elif family == "cross":
         a = 0.35
-        points = [(-a, -1), (a, -1), (a, -a), (1, -a), (1, a), (a, a), (a, 1), (-a, 1), (-a, a), (-1, a), (-1, -a),
-                  (-a, -a)]
+        points = [
+            (-a, -1),
+            (a, -1),
+            (a, -a),
+            (1, -a),
+            (1, a),
+            (a, a),
+            (a, 1),
+            (-a, 1),
+            (-a, a),
+            (-1, a),
+            (-1, -a),
+            (-a, -a),
+        ]
     else:  # hexagon
         points = [(math.cos(k * math.pi / 3), math.sin(k * math.pi / 3)) for k in range(6)]
     cos, sin = math.cos(content.rotation), math.sin(content.rotation)
@@ -99,12 +128,18 @@ def _outline(content: Content, size: int) -> list[tuple]:
     out = []
     for x, y in points:
         x, y = x * radius, y * radius * content.aspect
-        out.append((content.center_x * size + x * cos - y * sin, content.center_y * size + x * sin + y * cos))
+        out.append(
+            (
+                content.center_x * size + x * cos - y * sin,
+                content.center_y * size + x * sin + y * cos,
+            )
+        )
     return out
 
 
 def _rasterize(polygon: list[tuple], size: int, outline_width: float = 0.0) -> np.ndarray:
-    """Anti-aliased coverage in [0, 1] of the filled polygon, or of its outline if a width is given."""
+    """Anti-aliased coverage in [0, 1] of the filled polygon, or of its outline if a width is
+    given."""
     big = Image.new("L", (size * SUPERSAMPLE, size * SUPERSAMPLE), 0)
     scaled = [(x * SUPERSAMPLE, y * SUPERSAMPLE) for x, y in polygon]
     draw = ImageDraw.Draw(big)
@@ -134,7 +169,9 @@ def _texture(style: Style, size: int, rng: np.random.Generator) -> np.ndarray:
     elif name == "stripes":
         t = (np.sin(2 * math.pi * style.frequency * u) > 0).astype(np.float32)
     elif name == "checks":
-        t = ((np.sin(2 * math.pi * style.frequency * u) * np.sin(2 * math.pi * style.frequency * v)) > 0)
+        t = (
+            np.sin(2 * math.pi * style.frequency * u) * np.sin(2 * math.pi * style.frequency * v)
+        ) > 0
         t = t.astype(np.float32)
     elif name == "gradient":
         t = (u - u.min()) / max(u.max() - u.min(), 1e-6)
@@ -161,7 +198,8 @@ def render_b(content: Content, style: Style, size: int, rng: np.random.Generator
 
 
 def example(domain: str, index: int, seed: int = 0, size: int = 64, split: str = "train") -> dict:
-    """One image of ``domain`` with its ground truth (unpaired: each domain has its own contents)."""
+    """One image of ``domain`` with its ground truth (unpaired: each domain has its own
+    contents)."""
     rng = _rng(seed, split, domain, index)
     content = sample_content(rng)
     if domain == "a":
@@ -169,17 +207,27 @@ def example(domain: str, index: int, seed: int = 0, size: int = 64, split: str =
     else:
         style = sample_style(rng)
         image = render_b(content, style, size, rng)
-    return {"id": f"synthetic-{split}-{domain}-{index:06d}", "domain": domain, "image": image,
-            "mask": silhouette_mask(content, size), "content": content.vector(),
-            "style": style.vector() if style else []}
+    return {
+        "id": f"synthetic-{split}-{domain}-{index:06d}",
+        "domain": domain,
+        "image": image,
+        "mask": silhouette_mask(content, size),
+        "content": content.vector(),
+        "style": style.vector() if style else [],
+    }
 
 
-def render_pair(index: int, seed: int = 0, size: int = 64, split: str = "test", style_seed: int | None = None):
+def render_pair(
+    index: int, seed: int = 0, size: int = 64, split: str = "test", style_seed: int | None = None
+):
     """One content drawn in both domains: (image_a, image_b, mask, style). Paired ground truth."""
     rng = _rng(seed, split, "a", index)
     content = sample_content(rng)
     style_rng = np.random.default_rng([seed if style_seed is None else style_seed, 7, index])
     style = sample_style(style_rng)
-    return render_a(content, size), render_b(content, style, size, style_rng), silhouette_mask(content, size), style
-
-
+    return (
+        render_a(content, size),
+        render_b(content, style, size, style_rng),
+        silhouette_mask(content, size),
+        style,
+    )

@@ -26,9 +26,14 @@ from munit_tf.data.synthetic import BACKGROUND
 FOREGROUND_THRESHOLD = 0.15
 
 
-def foreground(images: np.ndarray, background=BACKGROUND, threshold: float = FOREGROUND_THRESHOLD) -> np.ndarray:
+def foreground(
+    images: np.ndarray, background=BACKGROUND, threshold: float = FOREGROUND_THRESHOLD
+) -> np.ndarray:
     """Boolean (..., H, W): pixels far from the plain background."""
-    return np.abs(np.asarray(images, np.float32) - np.asarray(background, np.float32)).max(-1) > threshold
+    return (
+        np.abs(np.asarray(images, np.float32) - np.asarray(background, np.float32)).max(-1)
+        > threshold
+    )
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -84,7 +89,9 @@ def style_descriptors(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
         pixels = image[mask]
         luminance = image @ np.array([0.299, 0.587, 0.114], np.float32)
         gy, gx = np.gradient(luminance)
-        rows.append(np.concatenate([pixels.mean(0), pixels.std(0), [np.hypot(gx, gy)[mask].mean()]]))
+        rows.append(
+            np.concatenate([pixels.mean(0), pixels.std(0), [np.hypot(gx, gy)[mask].mean()]])
+        )
     return np.array(rows, np.float64)
 
 
@@ -93,5 +100,7 @@ def mean_color(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.asarray(image, np.float64)[mask if mask.any() else np.ones_like(mask)].mean(0)
 
 
-def color_error(image: np.ndarray, mask: np.ndarray, reference: np.ndarray, reference_mask: np.ndarray) -> float:
+def color_error(
+    image: np.ndarray, mask: np.ndarray, reference: np.ndarray, reference_mask: np.ndarray
+) -> float:
     return float(np.linalg.norm(mean_color(image, mask) - mean_color(reference, reference_mask)))

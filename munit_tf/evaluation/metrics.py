@@ -1,4 +1,5 @@
-"""Metrics for any image translator, on NumPy arrays. Images are float arrays in [0, 1], (..., H, W, 3).
+"""Metrics for any image translator, on NumPy arrays. Images are float arrays in [0, 1], (..., H, W,
+3).
 
 - ``pairwise_diversity``: mean over pairs (i < j) of the translations of one input of
   mean |x_i - x_j| over a region (the source's dilated foreground, where it is known).
@@ -29,46 +30,72 @@ def pairwise_diversity(translations: np.ndarray, region: np.ndarray | None = Non
     region = np.ones(translations.shape[1:3], bool) if region is None else np.asarray(region, bool)
     if not region.any():
         region = np.ones_like(region)
-    distances = [np.abs(translations[i] - translations[j])[region].mean() for i in range(k) for j in range(i + 1, k)]
+    distances = [
+        np.abs(translations[i] - translations[j])[region].mean()
+        for i in range(k)
+        for j in range(i + 1, k)
+    ]
     return float(np.mean(distances))
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     mu1, mu2 = np.atleast_1d(mu1).astype(np.float64), np.atleast_1d(mu2).astype(np.float64)
-    sigma1, sigma2 = np.atleast_2d(sigma1).astype(np.float64), np.atleast_2d(sigma2).astype(np.float64)
+    sigma1, sigma2 = (
+        np.atleast_2d(sigma1).astype(np.float64),
+        np.atleast_2d(sigma2).astype(np.float64),
+    )
     covmean, _ = linalg.sqrtm(sigma1 @ sigma2, disp=False)
     if not np.isfinite(covmean).all():  # singular product: regularise, as the usual FID code does
         offset = np.eye(len(sigma1)) * 1e-6
         covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
     covmean = covmean.real
-    return float(np.sum((mu1 - mu2) ** 2) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
+    return float(
+        np.sum((mu1 - mu2) ** 2) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean)
+    )
 
 
 def fid(features1: np.ndarray, features2: np.ndarray) -> float:
     """Frechet distance between Gaussians fitted to two sets of feature vectors (rows)."""
     features1, features2 = np.asarray(features1, np.float64), np.asarray(features2, np.float64)
-    return frechet_distance(features1.mean(0), np.cov(features1, rowvar=False),
-                            features2.mean(0), np.cov(features2, rowvar=False))
+    return frechet_distance(
+        features1.mean(0),
+        np.cov(features1, rowvar=False),
+        features2.mean(0),
+        np.cov(features2, rowvar=False),
+    )
 
 
 def _polynomial_mmd(x: np.ndarray, y: np.ndarray) -> float:
     d = x.shape[1]
     kxx, kyy, kxy = ((x @ x.T) / d + 1) ** 3, ((y @ y.T) / d + 1) ** 3, ((x @ y.T) / d + 1) ** 3
     m, n = len(x), len(y)
-    return float((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
-                 - 2 * kxy.mean())
+    return float(
+        (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+        + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+        - 2 * kxy.mean()
+    )
 
 
-def kid(features1: np.ndarray, features2: np.ndarray, subset_size: int = 1000, subsets: int = 100,
-        seed: int = 0) -> tuple[float, float]:
+def kid(
+    features1: np.ndarray,
+    features2: np.ndarray,
+    subset_size: int = 1000,
+    subsets: int = 100,
+    seed: int = 0,
+) -> tuple[float, float]:
     """(mean, std) of the unbiased polynomial-kernel MMD^2 over random subsets."""
     features1, features2 = np.asarray(features1, np.float64), np.asarray(features2, np.float64)
     size = min(subset_size, len(features1), len(features2))
     if size < 2:
         raise InvalidInput("KID needs at least two feature vectors per set")
     rng = np.random.default_rng(seed)
-    values = [_polynomial_mmd(features1[rng.choice(len(features1), size, replace=False)],
-                              features2[rng.choice(len(features2), size, replace=False)]) for _ in range(subsets)]
+    values = [
+        _polynomial_mmd(
+            features1[rng.choice(len(features1), size, replace=False)],
+            features2[rng.choice(len(features2), size, replace=False)],
+        )
+        for _ in range(subsets)
+    ]
     return float(np.mean(values)), float(np.std(values))
 
 
@@ -85,14 +112,16 @@ def inception_score(probabilities: np.ndarray) -> float:
 
 
 def conditional_inception_score(probabilities: np.ndarray) -> float:
-    """probabilities: (N inputs, K translations, classes); p(y|x1) pooled over each input's K outputs."""
+    """probabilities: (N inputs, K translations, classes); p(y|x1) pooled over each input's K
+    outputs."""
     probabilities = np.asarray(probabilities, np.float64)
     pooled = probabilities.mean(1, keepdims=True)
     return float(np.exp(_kl_rows(probabilities, pooled).mean()))
 
 
 def lpips_style_distance(features_x: list, features_y: list) -> np.ndarray:
-    """Per pair of images: mean over layers of mean_hw |f_x/|f_x| - f_y/|f_y||^2 (channel-normalised)."""
+    """Per pair of images: mean over layers of mean_hw |f_x/|f_x| - f_y/|f_y||^2
+    (channel-normalised)."""
     total = 0.0
     for fx, fy in zip(features_x, features_y):
         fx = np.asarray(fx, np.float64)

@@ -14,7 +14,8 @@ from munit_tf.pixels import png_bytes
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1200px; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
-table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
+table { border-collapse: collapse; }
+td, th { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
 th { background: #f3f3f3; } td:nth-child(-n+2), th:nth-child(-n+2) { text-align: left; }
 img { image-rendering: pixelated; max-width: 100%; } .note { color: #666; font-size: 0.9em; }
 """
@@ -37,8 +38,10 @@ def png_data_uri(image: np.ndarray, scale: int = 1) -> str:
 
 
 def _figure(title: str, image: np.ndarray, caption: str, scale: int) -> str:
-    return (f"<h2>{html.escape(title)}</h2><p class='note'>{html.escape(caption)}</p>"
-            f"<img alt='{html.escape(title)}' src='{png_data_uri(image, scale)}'>")
+    return (
+        f"<h2>{html.escape(title)}</h2><p class='note'>{html.escape(caption)}</p>"
+        f"<img alt='{html.escape(title)}' src='{png_data_uri(image, scale)}'>"
+    )
 
 
 def _format(value) -> str:
@@ -53,22 +56,32 @@ def _metric_table(metrics: dict) -> str:
     rows = []
     for group, values in metrics.items():
         for name, value in values.items():
-            rows.append(f"<tr><td>{html.escape(group)}</td><td>{html.escape(name)}</td><td>{_format(value)}</td></tr>")
-    return "<table><tr><th>group</th><th>metric</th><th>mean ± std over seeds</th></tr>" + "".join(rows) + "</table>"
+            rows.append(
+                f"<tr><td>{html.escape(group)}</td><td>{html.escape(name)}</td><td>{_format(value)}</td></tr>"
+            )
+    return (
+        "<table><tr><th>group</th><th>metric</th><th>mean ± std over seeds</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
 
 
 def render(result: dict, figures: list[tuple[str, np.ndarray, str]], scale: int = 2) -> str:
     """``result``: the metrics.json content; ``figures``: (title, uint8 image, caption)."""
-    skipped = "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in result.get("skipped", {}).items())
+    skipped = "".join(
+        f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in result.get("skipped", {}).items()
+    )
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>munit-tf report</title>",
         f"<style>{STYLE}</style><script>{CHECK_IMAGES}</script></head><body>",
         "<h1>MUNIT evaluation</h1>",
         f"<p class='note'>model: {html.escape(str(result.get('model')))}<br>data: "
         f"{html.escape(str(result.get('data')))}</p>",
-        "<h2>Metrics</h2>", _metric_table(result["metrics"]),
+        "<h2>Metrics</h2>",
+        _metric_table(result["metrics"]),
         f"<ul class='note'>{skipped}</ul>" if skipped else "",
-        "<h2>Protocol</h2>", f"<pre>{html.escape(json.dumps(result['protocol'], indent=2))}</pre>",
+        "<h2>Protocol</h2>",
+        f"<pre>{html.escape(json.dumps(result['protocol'], indent=2))}</pre>",
     ]
     parts += [_figure(title, image, caption, scale) for title, image, caption in figures]
     parts.append("</body></html>")

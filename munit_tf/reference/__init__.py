@@ -9,5 +9,11 @@ from munit_tf.reference.checkpoint import UnsafeCheckpointError, load_checkpoint
 from munit_tf.reference.importer import import_reference
 from munit_tf.reference.key_map import discriminator_entries, generator_entries, load_reference
 
-__all__ = ["UnsafeCheckpointError", "discriminator_entries", "generator_entries", "import_reference",
-           "load_checkpoint", "load_reference"]
+__all__ = [
+    "UnsafeCheckpointError",
+    "discriminator_entries",
+    "generator_entries",
+    "import_reference",
+    "load_checkpoint",
+    "load_reference",
+]

@@ -1,4 +1,5 @@
-"""Reading the reference implementation's checkpoint files (NVlabs/MUNIT ``gen_*.pt`` / ``dis_*.pt``).
+"""Reading the reference implementation's checkpoint files (NVlabs/MUNIT ``gen_*.pt`` /
+``dis_*.pt``).
 
 The files are PyTorch pickles: ``{'a': state_dict, 'b': state_dict}``. They are read without
 torch and without executing pickled code: a restricted unpickler accepts only what a state dict
@@ -22,9 +23,15 @@ from munit_tf.errors import InvalidInput, MissingInput, UserError
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _STORAGE_DTYPES = {
-    "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
-    "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16, "CharStorage": np.int8,
-    "ByteStorage": np.uint8, "BoolStorage": np.bool_,
+    "FloatStorage": np.float32,
+    "DoubleStorage": np.float64,
+    "HalfStorage": np.float16,
+    "LongStorage": np.int64,
+    "IntStorage": np.int32,
+    "ShortStorage": np.int16,
+    "CharStorage": np.int8,
+    "ByteStorage": np.uint8,
+    "BoolStorage": np.bool_,
 }
 
 
@@ -43,18 +50,23 @@ class _Storage:
 
 
 class _LazyTensor:
-    """A tensor whose storage may not be read yet (the legacy format stores data after the pickle)."""
+    """A tensor whose storage may not be read yet (the legacy format stores data after the
+    pickle)."""
 
     def __init__(self, storage: _Storage, offset: int, size, stride):
-        self.storage, self.offset, self.size, self.stride = storage, offset, tuple(size), tuple(stride)
+        self.storage = storage
+        self.offset = offset
+        self.size = tuple(size)
+        self.stride = tuple(stride)
 
     def materialize(self) -> np.ndarray:
         data = self.storage.data
         if not self.size:
             return np.array(data[self.offset])
         item = data.itemsize
-        view = np.lib.stride_tricks.as_strided(data[self.offset:], shape=self.size,
-                                               strides=[s * item for s in self.stride])
+        view = np.lib.stride_tricks.as_strided(
+            data[self.offset :], shape=self.size, strides=[s * item for s in self.stride]
+        )
         return np.array(view)
 
 
@@ -84,8 +96,10 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return _ALLOWED[(module, name)]
         if module == "torch" and name in _STORAGE_DTYPES:
             return _StorageType(name)
-        raise UnsafeCheckpointError(f"refused to load {module}.{name}: a MUNIT checkpoint holds only tensors "
-                                    "and dicts, so this file is not one (or it is not safe to open)")
+        raise UnsafeCheckpointError(
+            f"refused to load {module}.{name}: a MUNIT checkpoint holds only tensors "
+            "and dicts, so this file is not one (or it is not safe to open)"
+        )
 
     def persistent_load(self, pid):
         return self._persistent_load(pid)
@@ -135,7 +149,9 @@ def _load_legacy(path: str):
 
     with open(path, "rb") as handle:
         if _RestrictedUnpickler(handle, no_storage).load() != LEGACY_MAGIC:
-            raise InvalidInput(f"{path}: not a PyTorch checkpoint (no legacy magic number, not a zip archive)")
+            raise InvalidInput(
+                f"{path}: not a PyTorch checkpoint (no legacy magic number, not a zip archive)"
+            )
         _RestrictedUnpickler(handle, no_storage).load()  # protocol version
         _RestrictedUnpickler(handle, no_storage).load()  # sys_info
         result = _RestrictedUnpickler(handle, persistent_load).load()
@@ -150,7 +166,8 @@ def _load_legacy(path: str):
 
 
 def load_checkpoint(path: str) -> dict:
-    """``{'a': {key: array}, 'b': {key: array}}`` from a ``.pt`` (zip or legacy) or ``.npz`` file."""
+    """``{'a': {key: array}, 'b': {key: array}}`` from a ``.pt`` (zip or legacy) or ``.npz``
+    file."""
     if not os.path.isfile(path):
         raise MissingInput(f"{path}: no such file")
     if path.endswith(".npz"):
@@ -165,9 +182,13 @@ def load_checkpoint(path: str) -> dict:
     except (UnsafeCheckpointError, ValueError):
         raise
     except Exception as error:  # EOF, bad opcodes: a damaged file
-        raise InvalidInput(f"{path}: not a readable PyTorch checkpoint ({type(error).__name__}: {error})") from None
+        raise InvalidInput(
+            f"{path}: not a readable PyTorch checkpoint ({type(error).__name__}: {error})"
+        ) from None
     loaded = _materialize(loaded)
     if not isinstance(loaded, dict) or not {"a", "b"} <= set(loaded):
-        raise InvalidInput(f"{path}: expected {{'a': state_dict, 'b': state_dict}}, got keys "
-                           f"{sorted(loaded) if isinstance(loaded, dict) else type(loaded).__name__}")
+        raise InvalidInput(
+            f"{path}: expected {{'a': state_dict, 'b': state_dict}}, got keys "
+            f"{sorted(loaded) if isinstance(loaded, dict) else type(loaded).__name__}"
+        )
     return {"a": loaded["a"], "b": loaded["b"]}

@@ -1,4 +1,5 @@
-"""``munit-tf import-reference``: a run folder (and optionally a SavedModel) from reference files."""
+"""``munit-tf import-reference``: a run folder (and optionally a SavedModel) from reference
+files."""
 
 from __future__ import annotations
 
@@ -14,8 +15,14 @@ def iteration_from_name(path: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def import_reference(gen_path: str, config, output: str, dis_path: str | None = None, export_model: bool = False,
-                     overwrite: bool = False) -> dict:
+def import_reference(
+    gen_path: str,
+    config,
+    output: str,
+    dis_path: str | None = None,
+    export_model: bool = False,
+    overwrite: bool = False,
+) -> dict:
     """A run folder (config.yaml + a full checkpoint) from reference files; optionally a SavedModel.
 
     The optimisers start fresh (the reference's ``optimizer.pt`` is not read): their iteration is
@@ -33,8 +40,12 @@ def import_reference(gen_path: str, config, output: str, dis_path: str | None = 
     model.dis_optimizer.iterations.assign(iteration)
     with open(os.path.join(output, "config.yaml"), "w") as handle:
         handle.write(config.to_yaml())
-    result = {"checkpoint": training.Checkpointer(model, os.path.join(output, "checkpoints")).save(),
-              "step": iteration}
+    result = {
+        "checkpoint": training.Checkpointer(model, os.path.join(output, "checkpoints")).save(),
+        "step": iteration,
+    }
     if export_model:
-        result["saved_model"] = serving.export(model, os.path.join(output, "serving", "1"), overwrite=overwrite)
+        result["saved_model"] = serving.export(
+            model, os.path.join(output, "serving", "1"), overwrite=overwrite
+        )
     return result

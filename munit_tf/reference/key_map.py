@@ -24,7 +24,8 @@ def generator_entries(gen) -> list[tuple]:
     style = gen.enc_style
     for i, block in enumerate(style.blocks):
         entries += _conv(f"enc_style.model.{i}.conv", block.conv)
-    entries += _conv(f"enc_style.model.{len(style.blocks) + 1}", style.project)  # after the pooling layer
+    # after the pooling layer
+    entries += _conv(f"enc_style.model.{len(style.blocks) + 1}", style.project)
     content = gen.enc_content
     downs = content.n_downsample + 1
     for i, block in enumerate(content.blocks[:downs]):
@@ -38,12 +39,16 @@ def generator_entries(gen) -> list[tuple]:
             entries += _conv(f"dec.model.0.model.{r}.model.{j}.conv", conv.conv)
     for u, block in enumerate(dec.up_blocks):  # model.{1+2u} is an Upsample layer
         entries += _conv(f"dec.model.{2 + 2 * u}.conv", block.conv)
-        entries += [(f"dec.model.{2 + 2 * u}.norm.gamma", block.norm.gamma, "vector"),
-                    (f"dec.model.{2 + 2 * u}.norm.beta", block.norm.beta, "vector")]
+        entries += [
+            (f"dec.model.{2 + 2 * u}.norm.gamma", block.norm.gamma, "vector"),
+            (f"dec.model.{2 + 2 * u}.norm.beta", block.norm.beta, "vector"),
+        ]
     entries += _conv(f"dec.model.{1 + 2 * len(dec.up_blocks)}.conv", dec.to_image.conv)
     for i, dense in enumerate(gen.mlp.dense):
-        entries += [(f"mlp.model.{i}.fc.weight", dense.kernel, "linear"), (f"mlp.model.{i}.fc.bias", dense.bias,
-                                                                           "vector")]
+        entries += [
+            (f"mlp.model.{i}.fc.weight", dense.kernel, "linear"),
+            (f"mlp.model.{i}.fc.bias", dense.bias, "vector"),
+        ]
     return entries
 
 
@@ -56,8 +61,10 @@ def discriminator_entries(dis) -> list[tuple]:
     return entries
 
 
-_IGNORED = re.compile(r"^dec\..*\.norm\.running_(mean|var)$|^enc_content\..*\.norm\.running_(mean|var)$"
-                      r"|.*num_batches_tracked$")
+_IGNORED = re.compile(
+    r"^dec\..*\.norm\.running_(mean|var)$|^enc_content\..*\.norm\.running_(mean|var)$"
+    r"|.*num_batches_tracked$"
+)
 
 
 def _to_ours(value: np.ndarray, kind: str) -> np.ndarray:
@@ -78,7 +85,9 @@ def assign(entries: list[tuple], state_dict: dict, what: str) -> None:
     for key in sorted(set(expected) & set(given)):
         variable, kind = expected[key]
         if _to_ours(given[key], kind).shape != tuple(variable.shape):
-            wrong.append(f"{key}: {given[key].shape} does not fit ours {tuple(variable.shape)} (as {kind})")
+            wrong.append(
+                f"{key}: {given[key].shape} does not fit ours {tuple(variable.shape)} (as {kind})"
+            )
     if missing or extra or wrong:
         lines = [f"the {what} state dict does not match this config:"]
         lines += [f"  missing: {k}" for k in missing] + [f"  unexpected: {k}" for k in extra]
@@ -89,7 +98,8 @@ def assign(entries: list[tuple], state_dict: dict, what: str) -> None:
 
 
 def load_reference(model, gen_path: str, dis_path: str | None = None) -> None:
-    """Load ``gen_*.pt`` (and optionally ``dis_*.pt``) into a MUNIT model built with the same config."""
+    """Load ``gen_*.pt`` (and optionally ``dis_*.pt``) into a MUNIT model built with the same
+    config."""
     generators = load_checkpoint(gen_path)
     for domain, gen in (("a", model.gen_a), ("b", model.gen_b)):
         assign(generator_entries(gen), generators[domain], f"generator {domain}")

@@ -16,7 +16,8 @@ from munit_tf.serving.translator import Translator
 
 
 class TranslatorClient:
-    """The serving signatures of a SavedModel folder, a checkpoint / run folder, or a MUNIT model."""
+    """The serving signatures of a SavedModel folder, a checkpoint / run folder, or a MUNIT
+    model."""
 
     def __init__(self, model):
         if isinstance(model, MUNIT):

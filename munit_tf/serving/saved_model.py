@@ -16,8 +16,14 @@ from munit_tf.serving.image_input import DEFAULT_MAX_PIXELS
 from munit_tf.serving.translator import Translator
 
 
-def export(model: MUNIT, output: str, default_direction: str = "a2b", overwrite: bool = False,
-           max_pixels: int = DEFAULT_MAX_PIXELS, log=None) -> str:
+def export(
+    model: MUNIT,
+    output: str,
+    default_direction: str = "a2b",
+    overwrite: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    log=None,
+) -> str:
     """Write the SavedModel to ``output`` (e.g. ``serving/munit/1``) atomically; returns the path.
 
     It is written to a temporary sibling folder and renamed into place, so TF Serving, which
@@ -43,8 +49,12 @@ def export(model: MUNIT, output: str, default_direction: str = "a2b", overwrite:
         # Serving needs no gradients: saving those of the training-time memory forms
         # (fast_conv.conv_keeping_input) would only make every export slower.
         with fast_conv.form("serving"):
-            tf.saved_model.save(translator, staging, signatures=signatures,
-                                options=tf.saved_model.SaveOptions(experimental_custom_gradients=False))
+            tf.saved_model.save(
+                translator,
+                staging,
+                signatures=signatures,
+                options=tf.saved_model.SaveOptions(experimental_custom_gradients=False),
+            )
         atomic.publish(staging, output)  # an existing version is renamed aside, never half deleted
     finally:
         if os.path.exists(staging):

@@ -1,7 +1,8 @@
 """The translator as a TF SavedModel for TF Serving: every signature, for both directions.
 
 The SavedModel holds only the two generators and these graph functions, so loading it needs
-TensorFlow and nothing of munit_tf. Signatures (``D`` is ``a2b`` or ``b2a``; ``X`` is ``a`` or ``b``):
+TensorFlow and nothing of munit_tf. Signatures (``D`` is ``a2b`` or ``b2a``; ``X`` is ``a`` or
+``b``):
 
 ``translate_bytes_D`` (and ``serving_default`` = the default direction's)
     ``image_bytes`` string [N] (encoded JPEG/PNG/GIF/BMP; ``{"b64": ...}`` in REST),
@@ -28,7 +29,12 @@ import tensorflow as tf
 from munit_tf import fast_conv
 from munit_tf.model import DIRECTIONS, MUNIT, generators
 from munit_tf.pixels import from_uint8_tensor, to_uint8_tensor
-from munit_tf.serving.image_input import DEFAULT_MAX_PIXELS, declared_pixels, graph_assert, load_image
+from munit_tf.serving.image_input import (
+    DEFAULT_MAX_PIXELS,
+    declared_pixels,
+    graph_assert,
+    load_image,
+)
 
 
 class Translator(tf.Module):
@@ -40,7 +46,7 @@ class Translator(tf.Module):
         config = model.config
         self.style_dim = config.gen.style_dim
         self.new_size = config.data.new_size
-        self.multiple = 2 ** config.gen.n_downsample
+        self.multiple = 2**config.gen.n_downsample
         self.channels = {"a": config.data.input_dim_a, "b": config.data.input_dim_b}
         self.max_pixels = max_pixels
         # Saved with the model so that clients (the translate command) can prepare inputs alike.
@@ -55,20 +61,36 @@ class Translator(tf.Module):
 
     def _check_size(self, images):
         shape = tf.shape(images)
-        with tf.control_dependencies([graph_assert(tf.logical_and(tf.equal(shape[1] % self.multiple, 0),
-                                                             tf.equal(shape[2] % self.multiple, 0)),
-                                              f"image height and width must be divisible by {self.multiple}")]):
+        with tf.control_dependencies(
+            [
+                graph_assert(
+                    tf.logical_and(
+                        tf.equal(shape[1] % self.multiple, 0), tf.equal(shape[2] % self.multiple, 0)
+                    ),
+                    f"image height and width must be divisible by {self.multiple}",
+                )
+            ]
+        ):
             return tf.identity(images)
 
     def _per_image(self, values, count, name):
-        """A per-image input of 1 or N rows broadcast to N rows; anything else is an InvalidArgument."""
+        """A per-image input of 1 or N rows broadcast to N rows; anything else is an
+        InvalidArgument."""
         size = tf.shape(values)[0]
-        with tf.control_dependencies([graph_assert(tf.logical_or(tf.equal(size, 1), tf.equal(size, count)),
-                                              f"{name} must hold 1 value or one per image")]):
+        with tf.control_dependencies(
+            [
+                graph_assert(
+                    tf.logical_or(tf.equal(size, 1), tf.equal(size, count)),
+                    f"{name} must hold 1 value or one per image",
+                )
+            ]
+        ):
             return tf.broadcast_to(values, tf.concat([[count], tf.shape(values)[1:]], axis=0))
 
     def _random_styles(self, seed, count):
-        return tf.random.stateless_normal([count, self.style_dim], tf.stack([seed, tf.constant(7, tf.int64)]))
+        return tf.random.stateless_normal(
+            [count, self.style_dim], tf.stack([seed, tf.constant(7, tf.int64)])
+        )
 
     def _translate_codes(self, direction, images, styles):
         source, target = self._generators(direction)
@@ -76,7 +98,9 @@ class Translator(tf.Module):
 
     def _decode_image(self, image_bytes, channels):
         pixels = declared_pixels(image_bytes)
-        check = graph_assert(pixels <= self.max_pixels, f"image is larger than {self.max_pixels} pixels")
+        check = graph_assert(
+            pixels <= self.max_pixels, f"image is larger than {self.max_pixels} pixels"
+        )
         with tf.control_dependencies([check]):
             image_bytes = tf.identity(image_bytes)
         return load_image(image_bytes, channels, self.new_size, self.multiple)
@@ -95,24 +119,37 @@ class Translator(tf.Module):
             functions[f"translate_{direction}"] = self._float_function(direction, c_in)
             functions[f"translate_uint8_{direction}"] = self._uint8_function(direction, c_in)
             functions[f"translate_with_style_{direction}"] = self._style_function(direction, c_in)
-            functions[f"translate_with_reference_{direction}"] = self._reference_function(direction, c_in, c_out)
+            functions[f"translate_with_reference_{direction}"] = self._reference_function(
+                direction, c_in, c_out
+            )
         for domain, generator in (("a", self.gen_a), ("b", self.gen_b)):
-            functions[f"encode_style_{domain}"], functions[f"encode_content_{domain}"] = \
+            functions[f"encode_style_{domain}"], functions[f"encode_content_{domain}"] = (
                 self._encoder_functions(generator, self.channels[domain])
+            )
         return functions
 
     def _bytes_function(self, direction, channels):
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes"),
-                                      tf.TensorSpec([None], tf.int32, name="num_styles"),
-                                      tf.TensorSpec([None], tf.int64, name="seed")])
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None], tf.string, name="image_bytes"),
+                tf.TensorSpec([None], tf.int32, name="num_styles"),
+                tf.TensorSpec([None], tf.int64, name="seed"),
+            ]
+        )
         def translate_bytes(image_bytes, num_styles, seed):
             count = tf.shape(image_bytes)[0]
             styles_per_image = self._per_image(num_styles, count, "num_styles")
             seeds = self._per_image(seed, count, "seed")
             k = styles_per_image[0]
-            checks = [graph_assert(tf.reduce_all(tf.equal(styles_per_image, k)),
-                              "num_styles must be the same for every image"),
-                      graph_assert(tf.logical_and(k >= 1, k <= 64), "num_styles must be between 1 and 64")]
+            checks = [
+                graph_assert(
+                    tf.reduce_all(tf.equal(styles_per_image, k)),
+                    "num_styles must be the same for every image",
+                ),
+                graph_assert(
+                    tf.logical_and(k >= 1, k <= 64), "num_styles must be between 1 and 64"
+                ),
+            ]
             with tf.control_dependencies(checks):
                 k = tf.identity(k)
 
@@ -120,23 +157,34 @@ class Translator(tf.Module):
                 image = self._decode_image(image_bytes[index], channels)[None]
                 content = self._generators(direction)[0].encode_content(image)
                 contents = tf.repeat(content, k, axis=0)
-                outputs = self._generators(direction)[1].decode(contents, self._random_styles(seeds[index], k))
+                outputs = self._generators(direction)[1].decode(
+                    contents, self._random_styles(seeds[index], k)
+                )
                 return self._to_png(outputs)
 
-            encoded = tf.map_fn(one, tf.range(count), fn_output_signature=tf.TensorSpec([None], tf.string))
+            encoded = tf.map_fn(
+                one, tf.range(count), fn_output_signature=tf.TensorSpec([None], tf.string)
+            )
             return {"output_bytes": encoded}
 
         return translate_bytes
 
     def _float_function(self, direction, channels):
-        @tf.function(input_signature=[tf.TensorSpec([None, None, None, channels], tf.float32, name="images"),
-                                      tf.TensorSpec([None], tf.int64, name="seed")])
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, None, None, channels], tf.float32, name="images"),
+                tf.TensorSpec([None], tf.int64, name="seed"),
+            ]
+        )
         def translate(images, seed):
             images = self._check_size(images)
             count = tf.shape(images)[0]
             seeds = self._per_image(seed, count, "seed")
-            styles = tf.map_fn(lambda s: self._random_styles(s, 1)[0], seeds,
-                               fn_output_signature=tf.TensorSpec([self.style_dim], tf.float32))
+            styles = tf.map_fn(
+                lambda s: self._random_styles(s, 1)[0],
+                seeds,
+                fn_output_signature=tf.TensorSpec([self.style_dim], tf.float32),
+            )
             return {"images": self._translate_codes(direction, images, styles)}
 
         return translate
@@ -144,8 +192,12 @@ class Translator(tf.Module):
     def _uint8_function(self, direction, channels):
         float_function = self._float_function(direction, channels)
 
-        @tf.function(input_signature=[tf.TensorSpec([None, None, None, channels], tf.uint8, name="images"),
-                                      tf.TensorSpec([None], tf.int64, name="seed")])
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, None, None, channels], tf.uint8, name="images"),
+                tf.TensorSpec([None], tf.int64, name="seed"),
+            ]
+        )
         def translate_uint8(images, seed):
             out = float_function(from_uint8_tensor(images), seed)["images"]
             return {"images": to_uint8_tensor(out)}
@@ -153,8 +205,12 @@ class Translator(tf.Module):
         return translate_uint8
 
     def _style_function(self, direction, channels):
-        @tf.function(input_signature=[tf.TensorSpec([None, None, None, channels], tf.float32, name="images"),
-                                      tf.TensorSpec([None, self.style_dim], tf.float32, name="styles")])
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, None, None, channels], tf.float32, name="images"),
+                tf.TensorSpec([None, self.style_dim], tf.float32, name="styles"),
+            ]
+        )
         def translate_with_style(images, styles):
             images = self._check_size(images)
             count = tf.shape(images)[0]
@@ -164,9 +220,14 @@ class Translator(tf.Module):
         return translate_with_style
 
     def _reference_function(self, direction, channels, reference_channels):
-        @tf.function(input_signature=[
-            tf.TensorSpec([None, None, None, channels], tf.float32, name="images"),
-            tf.TensorSpec([None, None, None, reference_channels], tf.float32, name="reference_images")])
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, None, None, channels], tf.float32, name="images"),
+                tf.TensorSpec(
+                    [None, None, None, reference_channels], tf.float32, name="reference_images"
+                ),
+            ]
+        )
         def translate_with_reference(images, reference_images):
             images = self._check_size(images)
             count = tf.shape(images)[0]
