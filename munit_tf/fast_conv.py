@@ -215,12 +215,14 @@ def one_image_as_two(x, conv, plain, size: int, channels: int):
 
     oneDNN splits a convolution's work over the batch, so one image keeps the cores less busy
     than two half-height ones. The halves' outputs stack back by a reshape and every output pixel
-    is computed as before. A batch unknown when traced is split when it turns out to be one
-    image; in training, where the batch is known, it gained nothing and kept the halves in memory
-    for the backward pass, so only the serving form uses it. Convolutions to fewer than
-    ``SPLIT_MIN_CHANNELS`` are too small to gain; their extra branch only slows saving.
+    is computed as before. A batch known when traced to be one image is split (the bytes
+    signature's content encoder); a batch unknown then is split when it turns out to be one image
+    (the signatures' decoders); a larger known batch never. In training it gained nothing and
+    kept the halves in memory for the backward pass, so only the serving form uses it.
+    Convolutions to fewer than ``SPLIT_MIN_CHANNELS`` are too small to gain; their extra branch
+    only slows saving.
     """
-    if x.shape[0] is not None or channels < SPLIT_MIN_CHANNELS:
+    if channels < SPLIT_MIN_CHANNELS or x.shape[0] not in (None, 1):
         return plain(x)
 
     def halves(x):
@@ -235,6 +237,8 @@ def one_image_as_two(x, conv, plain, size: int, channels: int):
         out = conv(tiles)
         return tf.reshape(out, [1, 2 * half, tf.shape(out)[2], out.shape[-1]])[:, :out_height]
 
+    if x.shape[0] == 1:
+        return halves(x)
     return tf.cond(tf.equal(tf.shape(x)[0], 1), lambda: halves(x), lambda: plain(x))
 
 
@@ -260,9 +264,10 @@ def conv_in_blocks(x, kernel, padding: int = 0, pad_type: str = "reflect"):
     taps = ops.convert_to_tensor(_block_taps(size), kernel.dtype)  # (m, t, r, u)
     height, width = tf.shape(x)[1] + 2 * padding, tf.shape(x)[2] + 2 * padding
 
+    # padded, whole blocks (the extra row and column are cropped), blocks as channels
     def prepare(
         x,
-    ):  # padded, whole blocks (the extra row and column are cropped), blocks as channels
+    ):
         x = pad2d(x, padding, pad_type)
         return tf.nn.space_to_depth(tf.pad(x, [[0, 0], [0, height % 2], [0, width % 2], [0, 0]]), 2)
 

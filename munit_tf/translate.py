@@ -98,9 +98,8 @@ def translate_files(
 
     def save(image: np.ndarray, *parts: str) -> None:
         target = os.path.join(output, *parts)
-        if (
-            os.path.commonpath([os.path.realpath(target), root]) != root
-        ):  # e.g. a symlink planted in --output
+        # e.g. a symlink planted in --output
+        if os.path.commonpath([os.path.realpath(target), root]) != root:
             raise Unwritable(f"refusing to write {target}: it resolves outside --output {output}")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         Image.fromarray(image).save(target)

@@ -17,6 +17,16 @@ _cpus = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 
 
+E2E = os.path.join(os.path.dirname(os.path.abspath(__file__)), "e2e")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/e2e is ``slow`` (``make test-fast`` leaves it out)."""
+    for item in items:
+        if str(item.path).startswith(E2E + os.sep):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def synthetic_data(tmp_path_factory):
     """The synthetic dataset at 32x32 (the tiny preset's size), prepared by the Beam job."""

@@ -42,6 +42,7 @@ def test_demo_trains_and_prints_the_sample_grid(tmp_path, capsys):
     )
 
 
+@pytest.mark.slow  # a minute or more: whole training runs
 def test_train_with_prepared_data_and_resume(tmp_path, synthetic_data, capsys):
     args = argv("train", config="tiny", data=synthetic_data, output=tmp_path, steps=2)
     assert cli.main(args) == 0
@@ -90,6 +91,7 @@ def test_installed_entry_point_reports_user_errors_without_a_traceback(tmp_path)
     assert "Traceback" not in result.stderr and "no such folder" in result.stderr
 
 
+@pytest.mark.slow  # a minute or more: whole training runs
 def test_train_with_the_mirrored_strategy(tmp_path, synthetic_data, capsys):
     assert (
         cli.main(

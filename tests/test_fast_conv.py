@@ -168,10 +168,17 @@ def test_one_image_as_two_halves_gives_the_plain_conv_for_one_image_of_any_heigh
             np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-4, atol=1e-4)
     x = tf.constant(RNG.normal(size=(3, 8, 7, 4)).astype("float32"))
     np.testing.assert_allclose(split_with_gradients(x)[0].numpy(), marked(x).numpy(), rtol=1e-5)
-    one = x[:1]
-    assert np.array_equal(
+    # a batch known to be one image is split without a branch; a larger known batch never
+    one, three = x[:1], x
+    np.testing.assert_allclose(
         fast_conv.one_image_as_two(one, conv, marked, 3, fast_conv.SPLIT_MIN_CHANNELS).numpy(),
-        marked(one).numpy(),
+        conv(one).numpy(),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+    assert np.array_equal(
+        fast_conv.one_image_as_two(three, conv, marked, 3, fast_conv.SPLIT_MIN_CHANNELS).numpy(),
+        marked(three).numpy(),
     )
 
 

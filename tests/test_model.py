@@ -120,6 +120,7 @@ def test_mixed_precision_steps_are_finite_with_float32_weights(precision):
     assert all(v.dtype == "float32" for v in model.generator_variables)
 
 
+@pytest.mark.slow  # a minute or more: whole training runs
 def test_xla_compiled_fit_runs(synthetic_data):
     config = load_config("tiny", ["train.jit_compile=true"])
     model = build_model(config)

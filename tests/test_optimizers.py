@@ -5,11 +5,12 @@ import os
 import keras
 import numpy as np
 import pytest
+from paths import FIXTURES
 
 from munit_tf import training
 from munit_tf.optimizers import Adam, StepLR, learning_rate
 
-FIXTURE = np.load(os.path.join(os.path.dirname(__file__), "fixtures", "torch_adam.npz"))
+FIXTURE = np.load(os.path.join(FIXTURES, "torch_adam.npz"))
 LR, BETA_1, BETA_2, EPS, WEIGHT_DECAY, STEPS, TENSORS = FIXTURE["hyperparameters"]
 STEPS, TENSORS = int(STEPS), int(TENSORS)
 

@@ -143,9 +143,8 @@ def test_pixels_round_trip_as_8_bit_rgb(image_tree, prepared):
         decoded = dataset.decode(record["image"]).numpy().astype(np.uint8)
         source = Image.open(path)
         assert decoded.shape == (source.height, source.width, 3)
-        if (
-            source.format == "JPEG"
-        ):  # kept byte for byte (decoders differ by a few levels, so compare bytes)
+        # kept byte for byte (decoders differ by a few levels, so compare bytes)
+        if source.format == "JPEG":
             assert record["image"].numpy() == data
         elif source.mode == "RGB":
             np.testing.assert_array_equal(decoded, np.asarray(source.convert("RGB")))

@@ -108,9 +108,8 @@ def test_huge_declared_sizes_are_refused_before_decoding(loaded, fmt, width, hei
     result = _expect_error_or_valid_png(loaded, [_declaring(fmt, width, height, tail)])
     sixteen_bit = fmt in ("GIF", "JPEG")  # these headers hold 16-bit sizes
     declared = (width % 65536) * (height % 65536) if sixteen_bit else width * height
-    if (
-        fmt == "PNG" or declared > DEFAULT_MAX_PIXELS
-    ):  # a small rewritten GIF/BMP/JPEG header may still decode
+    # a small rewritten GIF/BMP/JPEG header may still decode
+    if fmt == "PNG" or declared > DEFAULT_MAX_PIXELS:
         assert result == "error"
     assert _resident_mb() - before < 512  # nothing the size of the declared image was allocated
 

@@ -17,6 +17,7 @@ def _state(model):
     ]
 
 
+@pytest.mark.slow  # a minute or more: whole training runs
 def test_resume_reaches_the_same_state_as_an_uninterrupted_run(synthetic_data, tmp_path):
     config = load_config(
         "tiny", ["train.max_iter=4", "train.snapshot_save_iter=2", "train.image_save_iter=0"]
@@ -74,6 +75,7 @@ def test_checkpoint_restores_every_network_optimizer_and_the_step(synthetic_data
     )
 
 
+@pytest.mark.slow  # a minute or more: whole training runs
 def test_a_finished_run_is_not_overwritten_without_asking(synthetic_data, tmp_path):
     config = load_config("tiny", ["train.max_iter=1", "train.image_save_iter=0"])
     training.train(config, synthetic_data, str(tmp_path), verbose=0)
@@ -87,6 +89,7 @@ def test_a_finished_run_is_not_overwritten_without_asking(synthetic_data, tmp_pa
     assert (tmp_path / "keep.txt").exists()
 
 
+@pytest.mark.slow  # a minute or more: whole training runs
 def test_a_nan_loss_stops_training_naming_the_term_and_keeps_the_last_good_checkpoint(
     synthetic_data, tmp_path, monkeypatch
 ):
@@ -120,6 +123,7 @@ def test_a_nan_loss_stops_training_naming_the_term_and_keeps_the_last_good_check
     assert all(np.isfinite(v).all() for v in _state(restored))
 
 
+@pytest.mark.slow  # a minute or more: whole training runs
 def test_skip_mode_leaves_nonfinite_updates_out_counts_them_and_stops_past_the_limit(
     synthetic_data, tmp_path, monkeypatch, capsys
 ):

@@ -91,6 +91,7 @@ def test_synchronized_styles_and_checkpoint_parity(models, inputs, tmp_path):
     )
 
 
+@pytest.mark.slow  # a minute or more: whole training runs
 def test_reference_interpolation_and_grid(models, inputs, tmp_path):
     saved = models[1]
     references = []

@@ -7,8 +7,8 @@ import os
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from paths import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from cli_args import argv
+from paths import ROOT
 
 from munit_tf import training
 from munit_tf.config import load_config
@@ -248,7 +249,7 @@ def test_push_killed_midway_never_leaves_a_numeric_folder_half_written(exported_
         handle.write(os.urandom(64 * 2**20))
     serving = tmp_path / "serving"
     serving.mkdir()
-    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    env = {**os.environ, "PYTHONPATH": ROOT}
     args = [
         sys.executable,
         "-c",

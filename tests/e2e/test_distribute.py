@@ -11,11 +11,10 @@ import keras
 import numpy as np
 import portpicker
 import tensorflow as tf
+from paths import ROOT
 
 from munit_tf.config import load_config
 from munit_tf.model import MUNIT
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _fit_one_step(strategy, config, initial_weights, batch):
@@ -126,9 +125,8 @@ def test_skipping_a_nonfinite_update_on_one_replica_skips_it_on_all_and_leaves_a
     assert np.ravel(history.history["skipped_gen_updates"])[-1] == 1
     assert np.ravel(history.history["skipped_dis_updates"])[-1] == 1
     after = _state(model)
-    for one, two in zip(
-        before, after
-    ):  # weights, moments and step counters all unchanged, on every replica
+    # weights, moments and step counters all unchanged, on every replica
+    for one, two in zip(before, after):
         np.testing.assert_array_equal(one, two)
     model.fit(tf.data.Dataset.from_tensors(clean).repeat(), steps_per_epoch=1, epochs=1, verbose=0)
     assert int(model.step.numpy()) == 2 and model.skipped_updates.numpy().tolist() == [1, 1]

@@ -14,13 +14,13 @@ import yaml
 from cli_args import argv
 from google.protobuf import json_format
 from ml_metadata.metadata_store import metadata_store
+from paths import ROOT
 from tfx import v1 as tfx
 
 from pipeline import configs, local_runner
 from pipeline.components import gate, latest_served_version
 from pipeline.kubeflow_runner import compile_pipeline
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPONENTS = {
     "ImportExampleGen",
     "StatisticsGen",

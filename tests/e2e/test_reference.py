@@ -7,22 +7,19 @@ import os
 import pickle
 import shutil
 import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
+import reference_oracle as oracle
 import tensorflow as tf
+from cli_args import argv
+from paths import ROOT
 
 from munit_tf import cli, reference
 from munit_tf.config import load_config
 from munit_tf.model import MUNIT
 
-sys.path.insert(0, os.path.dirname(__file__))
-import reference_oracle as oracle  # noqa: E402
-from cli_args import argv
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TORCH_VENV = os.path.join(ROOT, "build", "torch-venv")
 PYTHON311 = shutil.which("python3.11") or os.path.expanduser(
     "~/.pyenv/versions/3.11.7/bin/python3.11"
