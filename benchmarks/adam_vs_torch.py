@@ -108,18 +108,6 @@ def _distance(ours, torch_after, recorded, lr) -> dict:
     }
 
 
-def _instruction_set() -> str:
-    """The vector extensions /proc/cpuinfo lists (numerical figures, but machines differ)."""
-    try:
-        flags = open("/proc/cpuinfo").read().split()
-    except OSError:
-        return "unknown"
-    found = [
-        name for name in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16") if name in flags
-    ]
-    return ", ".join(found) or "no AVX2"
-
-
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -141,12 +129,12 @@ def main(argv=None) -> dict:
 
     import keras
 
-    from munit_tf import optimizers
+    from munit_tf import cpu, optimizers
 
     o, recorded = _record_iteration(args.config, args.size, args.seed)
     schedule = optimizers.learning_rate(o)
     results = {
-        "cpu": _instruction_set(),
+        "cpu": cpu.describe(),
         "config": args.config,
         "size": args.size,
         "seed": args.seed,

@@ -13,6 +13,7 @@ import tempfile
 import time
 import warnings
 
+from munit_tf.config import PRESETS
 from munit_tf.data.images import DEFAULT_MAX_PIXELS
 from munit_tf.errors import InvalidInput, MissingInput, Unwritable, UserError
 
@@ -54,8 +55,8 @@ def _add_config_arguments(parser: argparse.ArgumentParser, default: str) -> None
     parser.add_argument(
         "--config",
         default=default,
-        help="a preset (edges2shoes, edges2handbags, summer2winter_yosemite256, synthia2cityscape, "
-        f"synthetic, tiny) or a YAML file (default: {default})",
+        help=f"a preset ({', '.join(PRESETS)}), presets laid one over the next with + (e.g. "
+        f"synthetic+imaginaire: the imaginaire recipe) or a YAML file (default: {default})",
     )
     parser.add_argument(
         "--set",
@@ -297,10 +298,10 @@ def _pipeline_run(args) -> int:
     result = local_runner.summary(config)
     print(json.dumps(result, indent=2))
     if result.get("evaluation"):
-        metrics = json.load(open(os.path.join(result["evaluation"], "metrics.json")))["metrics"]
-        for group, values in metrics.items():
-            for name, value in values.items():
-                print(f"{group}/{name}: {value['mean']:.4f} ± {value['std']:.4f}")
+        from munit_tf.evaluation import report
+
+        evaluation = json.load(open(os.path.join(result["evaluation"], "metrics.json")))
+        print("\n".join(report.console_lines(evaluation)))
         print(f"report: {os.path.join(result['evaluation'], 'report.html')}")
     print(
         "pushed model: "

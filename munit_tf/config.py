@@ -38,6 +38,7 @@ class GeneratorConfig:
     style_n_downsample: int = 4  # hard-coded to 4 in the reference's AdaINGen
     activation: str = "relu"
     pad_type: str = "reflect"
+    init: str = "kaiming"  # the reference's; "gaussian" N(0, 0.02), "orthogonal" (imaginaire)
 
 
 @dataclass
@@ -49,7 +50,8 @@ class DiscriminatorConfig:
     num_scales: int = 3
     activation: str = "lrelu"
     pad_type: str = "reflect"
-    gan_type: str = "lsgan"  # "lsgan" (reference) or "nsgan" (non-saturating)
+    gan_type: str = "lsgan"  # "lsgan" (reference), "nsgan" (non-saturating) or "hinge"
+    init: str = "gaussian"  # the reference's N(0, 0.02); "kaiming", "orthogonal" (imaginaire)
 
 
 @dataclass
@@ -79,6 +81,9 @@ class OptimizerConfig:
     # "keras": before it, as keras.optimizers.Adam (a larger effective eps in the first steps)
     epsilon_placement: str = "pytorch"
     weight_decay: float = 1e-4  # added to the gradient as wd * theta, not decoupled (AdamW)
+    # The discriminator's learning rate is lr * dis_lr_ratio: 1 in the reference, 4 for the
+    # two time-scale update rule (TTUR) of imaginaire's MUNIT (1e-4 for G, 4e-4 for D).
+    dis_lr_ratio: float = 1.0
     lr_policy: str = "step"  # "step" or "constant"
     step_size: int = 100_000
     gamma: float = 0.5
@@ -119,6 +124,16 @@ class TrainConfig:
     # that update (weights and Adam state untouched, counted, stopping after max_skipped_updates).
     on_nonfinite: str = "stop"
     max_skipped_updates: int = 100
+    # An exponential moving average of the generators' weights (0: none): the averaged copies
+    # translate (samples, evaluation, export), the trained weights keep training.
+    ema_beta: float = 0.0
+    # Every eval_iter steps (0: never), the ground-truth metrics on the test split's first
+    # eval_inputs images per domain, eval_styles random styles each, evaluation seeds
+    # 0..eval_seeds-1: console, TensorBoard and logs/ground_truth.jsonl. Synthetic data only.
+    eval_iter: int = 0
+    eval_inputs: int = 32
+    eval_styles: int = 4
+    eval_seeds: int = 1
 
 
 @dataclass
@@ -149,7 +164,9 @@ _CHOICES = {
     "gen.pad_type": ("reflect", "zero"),
     "dis.activation": ("relu", "lrelu", "tanh", "none"),
     "dis.pad_type": ("reflect", "zero"),
-    "dis.gan_type": ("lsgan", "nsgan"),
+    "dis.gan_type": ("lsgan", "nsgan", "hinge"),
+    "gen.init": ("kaiming", "gaussian", "orthogonal"),
+    "dis.init": ("kaiming", "gaussian", "orthogonal"),
     "optim.lr_policy": ("step", "constant"),
     "optim.epsilon_placement": ("pytorch", "keras"),
     "train.precision": ("float32", "mixed_float16", "mixed_bfloat16"),
@@ -173,7 +190,7 @@ def _validate(config: MUNITConfig) -> None:
         )
     positive = [k for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool)]
     for name in positive:
-        if name in ("gen.n_res", "train.seed", "train.image_save_iter"):
+        if name in ("gen.n_res", "train.seed", "train.image_save_iter", "train.eval_iter"):
             _check(values[name] >= 0, name, f"must be >= 0; got {values[name]}")
         else:
             _check(values[name] >= 1, name, f"must be >= 1; got {values[name]}")
@@ -181,6 +198,9 @@ def _validate(config: MUNITConfig) -> None:
         if isinstance(value, float):
             _check(value >= 0 and value == value, name, f"must be a number >= 0; got {value}")
     _check(config.optim.lr > 0, "optim.lr", "must be > 0")
+    _check(config.train.eval_styles >= 2, "train.eval_styles", "must be >= 2 (diversity)")
+    _check(config.optim.dis_lr_ratio > 0, "optim.dis_lr_ratio", "must be > 0")
+    _check(0 <= config.train.ema_beta < 1, "train.ema_beta", "must be in [0, 1)")
     _check(0 <= config.optim.beta1 < 1, "optim.beta1", "must be in [0, 1)")
     _check(0 <= config.optim.beta2 < 1, "optim.beta2", "must be in [0, 1)")
     data, gen, dis = config.data, config.gen, config.dis
@@ -275,6 +295,7 @@ PRESETS = (
     "synthia2cityscape",
     "synthetic",
     "tiny",
+    "imaginaire",  # a recipe, for "+": synthetic+imaginaire
 )
 
 
@@ -295,7 +316,16 @@ def _preset_text(name: str) -> str:
 
 
 def _resolve(name_or_path: str, seen: tuple = ()) -> dict:
-    """Read a preset or file and, if it says ``base: X``, lay it over X (recursively)."""
+    """Read a preset or file and, if it says ``base: X``, lay it over X (recursively).
+
+    ``A+B`` lays preset (or file) B over A: ``synthetic+imaginaire`` is the synthetic data's
+    preset trained with the imaginaire recipe, which sets nothing but the recipe's fields.
+    """
+    if "+" in name_or_path and not os.path.isfile(name_or_path):
+        data = {}
+        for part in name_or_path.split("+"):
+            data = _deep_update(data, _resolve(part, seen))
+        return {**data, "name": name_or_path}
     if name_or_path in seen:
         raise ConfigError(f"base: circular reference through {name_or_path!r}")
     if name_or_path in PRESETS:

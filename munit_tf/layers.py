@@ -21,14 +21,25 @@ EPSILON = 1e-5  # PyTorch's default for InstanceNorm2d, batch_norm and MUNIT's L
 
 
 def initializer(name: str) -> keras.initializers.Initializer:
-    """The reference's ``weights_init``: kaiming-normal (fan-in, untruncated) or N(0, 0.02)."""
+    """The reference's ``weights_init``: kaiming-normal (fan-in, untruncated) or N(0, 0.02); or
+    imaginaire's orthogonal init (gain 1: each output filter a unit vector, all orthogonal)."""
     if name == "kaiming":
         return keras.initializers.VarianceScaling(
             2.0, mode="fan_in", distribution="untruncated_normal"
         )
     if name == "gaussian":
         return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+    if name == "orthogonal":
+        return keras.initializers.Orthogonal(gain=1.0)
     raise InvalidInput(f"unknown initializer {name!r}")
+
+
+def reinitialize(network: keras.layers.Layer, name: str) -> None:
+    """Draw every kernel (conv and dense) of a built network anew from ``initializer(name)``;
+    biases stay zero. For an init other than the one the layers were built with."""
+    for variable in network.trainable_variables:
+        if len(variable.shape) >= 2:
+            variable.assign(initializer(name)(variable.shape, variable.dtype))
 
 
 def activation_layer(name: str) -> keras.layers.Layer | None:

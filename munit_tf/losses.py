@@ -24,28 +24,36 @@ def recon_loss(prediction, target):
 
 
 def dis_loss(real_outputs, fake_outputs, gan_type: str = "lsgan"):
-    """Discriminator loss summed over scales. LSGAN: mean((D(fake) - 0)^2) + mean((D(real) -
-    1)^2)."""
+    """Discriminator loss summed over scales.
+
+    lsgan (the reference): mean((D(fake) - 0)^2) + mean((D(real) - 1)^2);
+    nsgan: BCE(sigmoid(D(fake)), 0) + BCE(sigmoid(D(real)), 1), in logit form;
+    hinge (imaginaire's MUNIT): mean(relu(1 + D(fake))) + mean(relu(1 - D(real))).
+    """
     total = 0.0
     for real, fake in zip(real_outputs, fake_outputs):
         real, fake = _f32(real), _f32(fake)
         if gan_type == "lsgan":
             total += ops.mean(ops.square(fake)) + ops.mean(ops.square(real - 1.0))
-        else:  # non-saturating: BCE(sigmoid(fake), 0) + BCE(sigmoid(real), 1), in logit form
+        elif gan_type == "hinge":
+            total += ops.mean(ops.relu(1.0 + fake)) + ops.mean(ops.relu(1.0 - real))
+        else:
             total += ops.mean(ops.softplus(fake)) + ops.mean(ops.softplus(-real))
     return total
 
 
 def gen_adv_loss(fake_outputs, gan_type: str = "lsgan"):
-    """Generator adversarial loss summed over scales. LSGAN: mean((D(fake) - 1)^2)."""
+    """Generator adversarial loss summed over scales: lsgan mean((D(fake) - 1)^2), nsgan
+    mean(softplus(-D(fake))), hinge -mean(D(fake))."""
     total = 0.0
     for fake in fake_outputs:
         fake = _f32(fake)
-        total += (
-            ops.mean(ops.square(fake - 1.0))
-            if gan_type == "lsgan"
-            else ops.mean(ops.softplus(-fake))
-        )
+        if gan_type == "lsgan":
+            total += ops.mean(ops.square(fake - 1.0))
+        elif gan_type == "hinge":
+            total += -ops.mean(fake)
+        else:
+            total += ops.mean(ops.softplus(-fake))
     return total
 
 

@@ -16,9 +16,10 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from munit_tf import losses, precision, styles, updates
+from munit_tf import ema, losses, precision, styles, updates
 from munit_tf.config import MUNITConfig, from_dict
 from munit_tf.errors import InvalidInput
+from munit_tf.layers import reinitialize
 from munit_tf.networks import Discriminator, Generator
 from munit_tf.optimizers import make_optimizer, unwrapped
 
@@ -26,13 +27,14 @@ DIRECTIONS = ("a2b", "b2a")
 SAVE_FORMAT = 1  # of the .keras file's MUNIT config; a newer one is refused with a clear message
 
 
-def generators(holder, direction: str):
-    """(source generator, target generator) of ``holder.gen_a`` / ``gen_b`` for ``a2b`` /
-    ``b2a``."""
+def generators(pair, direction: str):
+    """(source generator, target generator) of ``pair`` = (generator A, generator B) for
+    ``a2b`` / ``b2a``."""
+    gen_a, gen_b = pair
     if direction == "a2b":
-        return holder.gen_a, holder.gen_b
+        return gen_a, gen_b
     if direction == "b2a":
-        return holder.gen_b, holder.gen_a
+        return gen_b, gen_a
     raise InvalidInput(f"direction must be 'a2b' or 'b2a'; got {direction!r}")
 
 
@@ -97,6 +99,26 @@ class MUNIT(keras.Model):
             losses.PerceptualLoss(config.loss.vgg_weights) if config.loss.vgg_w > 0 else None
         )
         self._build_networks()
+        # the layers are built with the reference's init; another is drawn over it
+        if config.gen.init != "kaiming":
+            for gen in (self.gen_a, self.gen_b):
+                reinitialize(gen, config.gen.init)
+        if config.dis.init != "gaussian":
+            for dis in (self.dis_a, self.dis_b):
+                reinitialize(dis, config.dis.init)
+        self.gen_a_ema = self.gen_b_ema = None
+        if config.train.ema_beta > 0:  # built after the others: their initial weights unchanged
+            with precision.building_in(config.train.precision):
+                self.gen_a_ema = Generator(config.data.input_dim_a, config.gen, name="gen_a_ema")
+                self.gen_b_ema = Generator(config.data.input_dim_b, config.gen, name="gen_b_ema")
+            size = min_image_size(config)
+            for average, channels in (
+                (self.gen_a_ema, config.data.input_dim_a),
+                (self.gen_b_ema, config.data.input_dim_b),
+            ):
+                average(ops.zeros((1, size, size, channels)))
+                average.trainable = False
+            self.reset_averages()
         # Updates left out by train.on_nonfinite = "skip" (generator, discriminator); checkpointed.
         self.skipped_updates = self.add_weight(
             shape=(2,),
@@ -119,6 +141,22 @@ class MUNIT(keras.Model):
             gen(x)
             dis(x)
         self.built = True
+
+    @property
+    def inference_generators(self):
+        """(generator A, generator B) that translate: the averaged copies with ``train.ema_beta``,
+        else the trained ones."""
+        if self.gen_a_ema is not None:
+            return self.gen_a_ema, self.gen_b_ema
+        return self.gen_a, self.gen_b
+
+    def reset_averages(self):
+        """Start the averaged generators at the trained weights (after loading weights)."""
+        if self.gen_a_ema is not None:
+            ema.copy(
+                self.gen_a_ema.weights + self.gen_b_ema.weights,
+                self.gen_a.weights + self.gen_b.weights,
+            )
 
     @property
     def generator_variables(self):
@@ -150,7 +188,8 @@ class MUNIT(keras.Model):
             "gen_loss_scale",
         )
         self.dis_optimizer = precision.for_precision(
-            dis_optimizer or make_optimizer(self.config.optim, "dis_optimizer"),
+            dis_optimizer
+            or make_optimizer(self.config.optim, "dis_optimizer", self.config.optim.dis_lr_ratio),
             dtype,
             "dis_loss_scale",
         )
@@ -239,9 +278,8 @@ class MUNIT(keras.Model):
             )
             c_b_recon, s_a_recon = self.gen_a.encode(x_ba)
             c_a_recon, s_b_recon = self.gen_b.encode(x_ab)
-            if (
-                cfg.train.reuse_translations
-            ):  # D learns from these translations, then G is judged by the new D
+            # D learns from these translations, then G is judged by the new D
+            if cfg.train.reuse_translations:
                 with tape.stop_recording():
                     out.update(self.discriminator_step(x_a, x_b, x_ab, x_ba))
 
@@ -276,6 +314,12 @@ class MUNIT(keras.Model):
             out["loss_gen_total"] = total
             objective = self._objective(self.gen_optimizer, total, variables)
         self._update(self.gen_optimizer, tape, objective, variables)
+        if self.gen_a_ema is not None:
+            ema.update(
+                self.gen_a_ema.weights + self.gen_b_ema.weights,
+                self.gen_a.weights + self.gen_b.weights,
+                cfg.train.ema_beta,
+            )
         return out
 
     def _objective(self, optimizer, loss, variables):
@@ -309,12 +353,12 @@ class MUNIT(keras.Model):
     # Inference
     # ----------------------------------------------------------------------------------------
     def _generators(self, direction: str):
-        return generators(self, direction)
+        return generators(self.inference_generators, direction)
 
     def _generator(self, domain: str):
         if domain not in ("a", "b"):
             raise InvalidInput(f"domain must be 'a' or 'b'; got {domain!r}")
-        return self.gen_a if domain == "a" else self.gen_b
+        return self.inference_generators[0 if domain == "a" else 1]
 
     def encode(self, images, domain: str):
         """(content, style) codes of ``images`` from ``domain`` ('a' or 'b')."""

@@ -153,15 +153,17 @@ def unwrapped(optimizer):
     return getattr(optimizer, "inner_optimizer", optimizer)
 
 
-def learning_rate(config: OptimizerConfig):
+def learning_rate(config: OptimizerConfig, scale: float = 1.0):
+    """The schedule of ``config.lr * scale``: constant, or StepLR (the reference)."""
     if config.lr_policy == "constant":
-        return config.lr
-    return StepLR(config.lr, config.step_size, config.gamma)
+        return config.lr * scale
+    return StepLR(config.lr * scale, config.step_size, config.gamma)
 
 
-def make_optimizer(config: OptimizerConfig, name: str) -> keras.optimizers.Optimizer:
+def make_optimizer(config: OptimizerConfig, name: str, scale: float = 1.0):
+    """Adam at ``config.lr * scale`` (the discriminator's ``scale`` is ``optim.dis_lr_ratio``)."""
     return Adam(
-        learning_rate=learning_rate(config),
+        learning_rate=learning_rate(config, scale),
         beta_1=config.beta1,
         beta_2=config.beta2,
         epsilon=config.epsilon,

@@ -73,6 +73,12 @@ class Checkpointer:
 
     def __init__(self, model: MUNIT, directory: str, keep: int = 3, chief: bool = True):
         self.model = model
+        # With train.ema_beta, the averaged generators' weights, as a list: Keras 3 layers kept
+        # in Python lists (blocks, res_blocks) are not tf.train-tracked, so a network reaches a
+        # checkpoint only through the variable lists that hold its weights (the optimisers', here).
+        averages = {}
+        if model.gen_a_ema is not None:
+            averages["generator_averages"] = list(model.gen_a_ema.weights + model.gen_b_ema.weights)
         self.checkpoint = tf.train.Checkpoint(
             gen_a=model.gen_a,
             gen_b=model.gen_b,
@@ -81,6 +87,7 @@ class Checkpointer:
             gen_optimizer=model.gen_optimizer,
             dis_optimizer=model.dis_optimizer,
             skipped_updates=model.skipped_updates,
+            **averages,
         )
         self.chief = chief
         self.directory = directory if chief else os.path.join(directory, f".worker-{os.getpid()}")
@@ -290,10 +297,12 @@ def train(
     overwrite: bool = False,
     strategy: tf.distribute.Strategy | None = None,
     verbose: int | str = "auto",
+    callbacks: list | None = None,
 ) -> dict:
     """Train until ``config.train.max_iter``; returns {"step", "checkpoint", "samples", "logs"}.
 
-    ``data``: a prepared folder, or a list of TFRecord files/patterns holding both domains.
+    ``data``: a prepared folder, or a list of TFRecord files/patterns holding both domains;
+    ``callbacks``: more Keras callbacks, run after the built-in ones at every step.
     """
     strategy = strategy or make_strategy(config.train.strategy)
     chief = _is_chief(strategy)
@@ -334,6 +343,7 @@ def train(
         config.train.image_save_iter,
         config.train.seed,
     )
+    extra = list(callbacks or [])
     callbacks = [
         NonFiniteGuard(
             checkpointer, config.train.on_nonfinite == "skip", config.train.max_skipped_updates
@@ -343,6 +353,11 @@ def train(
     ]
     if chief:
         callbacks += [LossLogger(os.path.join(output, "logs"), config.train.log_iter), samples]
+    if chief and config.train.eval_iter:
+        from munit_tf.evaluation.during_training import GroundTruthLog
+
+        callbacks.append(GroundTruthLog.from_config(config, data, os.path.join(output, "logs")))
+    callbacks += extra
     spe = config.train.steps_per_epoch
     # Skipped updates do not advance the step: leave room for them (StopAtStep ends at max_iter).
     spare = config.train.max_skipped_updates + 1 if config.train.on_nonfinite == "skip" else 0

@@ -11,10 +11,11 @@ from munit_tf.pixels import to_uint8
 
 
 def sample_rows(model, x_a, x_b, fixed_s_a, fixed_s_b, seed: int = 0) -> dict:
-    """``trainer.sample()``: {"a2b": [x_a, recon, fixed-style, random-style], "b2a": [...]}."""
+    """``trainer.sample()``: {"a2b": [x_a, recon, fixed-style, random-style], "b2a": [...]}, by
+    the generators that translate (the averaged ones with ``train.ema_beta``)."""
     rows = {}
     for direction, x, fixed in (("a2b", x_a, fixed_s_b), ("b2a", x_b, fixed_s_a)):
-        gen_src, gen_tgt = generators(model, direction)
+        gen_src, gen_tgt = generators(model.inference_generators, direction)
         content, style = gen_src.encode(x)
         random_styles = model.sample_styles(len(x), seed)
         rows[direction] = [

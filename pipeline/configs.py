@@ -14,7 +14,7 @@ import dataclasses
 import os
 
 DEFAULT_THRESHOLDS = {
-    # Ground truth on the synthetic data (see munit_tf/metrics.py); higher is better for both.
+    # Ground truth on the synthetic data (munit_tf/evaluation/ground_truth.py); higher is better.
     "a2b/content_iou": {"min": 0.3},
     "b2a/diversity": {"min": 0.01},
 }

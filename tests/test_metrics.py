@@ -112,4 +112,4 @@ def test_lpips_style_distance_is_zero_for_identical_features_only():
     np.testing.assert_allclose(metrics.lpips_style_distance(features, features), 0.0, atol=1e-12)
     other = [f + RNG.normal(size=f.shape) for f in features]
     assert (metrics.lpips_style_distance(features, other) > 0.1).all()
-    assert metrics.summarize([1.0, 3.0]) == {"mean": 2.0, "std": 1.0, "n": 2}
+    assert metrics.summarize([1.0, 3.0]) == {"mean": 2.0, "std": 1.0, "n": 2, "over": "seeds"}

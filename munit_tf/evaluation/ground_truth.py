@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from munit_tf.data.synthetic import BACKGROUND
+from munit_tf.data.synthetic import BACKGROUND, outline_width
+from munit_tf.evaluation.metrics import frechet_distance, pairwise_diversity
 
 FOREGROUND_THRESHOLD = 0.15
 
@@ -104,3 +105,81 @@ def color_error(
     image: np.ndarray, mask: np.ndarray, reference: np.ndarray, reference_mask: np.ndarray
 ) -> float:
     return float(np.linalg.norm(mean_color(image, mask) - mean_color(reference, reference_mask)))
+
+
+# ------------------------------------------------------------------------------------------
+# One direction's scores from arrays: what evaluate, the training log and the curves compute
+# ------------------------------------------------------------------------------------------
+def _moments(features: np.ndarray):
+    return features.mean(0), np.cov(features, rowvar=False)
+
+
+def style_distance(translations: np.ndarray, target_images: np.ndarray, target_masks) -> float:
+    """Frechet distance of style descriptors: translations (their own foreground) vs real target
+    images (their masks)."""
+    ours = style_descriptors(translations, foreground(translations))
+    real = style_descriptors(target_images, target_masks)
+    return frechet_distance(*_moments(ours), *_moments(real))
+
+
+def outline_f_scores(translations: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Per image: the outline F-score of (N, H, W, 3) translations against their masks' outlines,
+    with the outline width and tolerance of the image size."""
+    size = translations.shape[-2]
+    width, tolerance = max(1, round(outline_width(size))), max(1, round(size / 32))
+    return np.array(
+        [
+            outline_f_score(dark_pixels(t), outline_band(m, width), tolerance)
+            for t, m in zip(translations, masks)
+        ]
+    )
+
+
+def diversity(translations: np.ndarray, masks) -> float:
+    """Mean pairwise diversity of (N, K, H, W, 3) translations inside each source's dilated mask."""
+    return float(
+        np.mean([pairwise_diversity(t, dilate(m, 2)) for t, m in zip(translations, masks)])
+    )
+
+
+def score_direction(direction: str, translations: np.ndarray, source: dict, target: dict) -> dict:
+    """Ground-truth metrics of one direction. ``translations``: (N, K, H, W, 3) in [0, 1] of the
+    N sources; ``source`` / ``target``: ``{"images": [0, 1] (N, H, W, 3), "masks": (N, H, W)}``.
+
+    a2b: content_iou, style_distance (first style of each input vs real B), diversity;
+    b2a: outline_f_score, diversity. Diversity needs K >= 2 and is left out otherwise.
+    """
+    flat = translations.reshape(-1, *translations.shape[2:])
+    masks = np.repeat(np.asarray(source["masks"]), translations.shape[1], 0)
+    if direction == "a2b":
+        scores = {
+            "content_iou": float(content_iou(flat, masks).mean()),
+            "style_distance": style_distance(translations[:, 0], target["images"], target["masks"]),
+        }
+    else:
+        scores = {"outline_f_score": float(outline_f_scores(flat, masks).mean())}
+    if translations.shape[1] >= 2:
+        scores["diversity"] = diversity(translations, source["masks"])
+    return scores
+
+
+def guided_scores(matrix: np.ndarray, sources: dict, references: dict, random_styles) -> dict:
+    """Per-pair lists of example-guided a2b scores. ``matrix``: (n sources, n references, H, W, 3)
+    in [0, 1], cell (i, j) source i in reference j's style; ``random_styles``: (n, H, W, 3), each
+    source with a random style, the baseline the reference must beat."""
+    n = matrix.shape[1]
+    refs, ref_masks = references["images"], references["masks"]
+    pairs = [(i, j) for i in range(matrix.shape[0]) for j in range(n)]
+    return {
+        "reference_color_error": [
+            color_error(matrix[i, j], foreground(matrix[i, j]), refs[j], ref_masks[j])
+            for i, j in pairs
+        ],
+        "random_style_color_error": [
+            color_error(random_styles[i], foreground(random_styles[i]), refs[j], ref_masks[j])
+            for i, j in pairs
+        ],
+        "content_iou": list(
+            content_iou(matrix.reshape(-1, *matrix.shape[2:]), np.repeat(sources["masks"], n, 0))
+        ),
+    }

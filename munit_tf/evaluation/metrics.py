@@ -132,7 +132,12 @@ def lpips_style_distance(features_x: list, features_y: list) -> np.ndarray:
     return total / len(features_x)
 
 
-def summarize(values) -> dict:
-    """{"mean", "std", "n"} of a list of per-seed values."""
+def summarize(values, over: str = "seeds") -> dict:
+    """{"mean", "std", "n", "over"} of a list of values, one per ``over`` (seeds, pairs)."""
     values = np.asarray(values, np.float64)
-    return {"mean": float(values.mean()), "std": float(values.std()), "n": int(values.size)}
+    return {
+        "mean": float(values.mean()),
+        "std": float(values.std()),
+        "n": int(values.size),
+        "over": over,
+    }

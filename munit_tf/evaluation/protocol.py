@@ -22,9 +22,8 @@ import tensorflow as tf
 from munit_tf import feature_networks, styles
 from munit_tf.data import dataset as data_lib
 from munit_tf.data import schema
-from munit_tf.data.synthetic import outline_width
 from munit_tf.errors import InvalidInput, OutputExists
-from munit_tf.evaluation import ground_truth, metrics, report
+from munit_tf.evaluation import bounds, ground_truth, metrics, report
 from munit_tf.pixels import to_uint8
 from munit_tf.serving.client import TranslatorClient
 
@@ -51,11 +50,12 @@ def _unit(images) -> np.ndarray:
 
 
 def load_domain(client: TranslatorClient, data, domain: str, limit: int) -> dict:
-    """Test images of a domain as the translator prepares them, square-cropped, with masks if known.
+    """Test images of a domain as the translator prepares them, square-cropped, with the ground
+    truth (masks, content and style vectors) where the data has it at the model's image size.
 
     ``data``: a prepared folder (its test split) or a list of files/patterns with both domains.
     """
-    images, masks, ids = [], [], []
+    images, masks, ids, contents, styles_ = [], [], [], [], []
     for record in data_lib.records(data, "test", domain).take(limit):
         parsed = schema.parse_example(record)
         image = client.prepare(parsed["image"].numpy())
@@ -68,11 +68,16 @@ def load_domain(client: TranslatorClient, data, domain: str, limit: int) -> dict
             mask = tf.io.decode_png(mask).numpy()[..., 0] > 127
             if mask.shape == (int(parsed["height"]), int(parsed["width"])) == image.shape[:2]:
                 masks.append(mask[top : top + side, left : left + side])
+                contents.append(parsed["content"].numpy())
+                styles_.append(parsed["style"].numpy())
     if not images:
         raise InvalidInput(f"{data}: no test images of domain {domain}")
+    known = len(masks) == len(images)
     return {
         "images": np.stack(images),
-        "masks": np.stack(masks) if len(masks) == len(images) else None,
+        "masks": np.stack(masks) if known else None,
+        "contents": np.stack(contents) if known and all(len(c) for c in contents) else None,
+        "styles": np.stack(styles_) if known and all(len(v) for v in styles_) else None,
         "ids": ids,
     }
 
@@ -160,65 +165,14 @@ def evaluate(
                 outputs_seed0[direction] = outputs
             unit = _unit(outputs)
             if "ground_truth" not in skipped:
-                size = unit.shape[2]
-                if direction == "a2b":
-                    masks = np.repeat(source["masks"], options.num_styles, 0)
-                    record(
-                        direction,
-                        "content_iou",
-                        float(
-                            ground_truth.content_iou(
-                                unit.reshape(-1, *unit.shape[2:]), masks
-                            ).mean()
-                        ),
-                    )
-                    firsts = unit[:, 0]
-                    record(
-                        direction,
-                        "style_distance",
-                        metrics.frechet_distance(
-                            *_moments(
-                                ground_truth.style_descriptors(
-                                    firsts, ground_truth.foreground(firsts)
-                                )
-                            ),
-                            *_moments(
-                                ground_truth.style_descriptors(
-                                    _unit(target["images"]), target["masks"]
-                                )
-                            ),
-                        ),
-                    )
-                else:
-                    width, tolerance = max(1, round(outline_width(size))), max(1, round(size / 32))
-                    scores = [
-                        ground_truth.outline_f_score(
-                            ground_truth.dark_pixels(t),
-                            ground_truth.outline_band(m, width),
-                            tolerance,
-                        )
-                        for m, translations in zip(source["masks"], unit)
-                        for t in translations
-                    ]
-                    record(direction, "outline_f_score", float(np.mean(scores)))
-                record(
-                    direction,
-                    "diversity",
-                    float(
-                        np.mean(
-                            [
-                                metrics.pairwise_diversity(t, ground_truth.dilate(m, 2))
-                                for t, m in zip(unit, source["masks"])
-                            ]
-                        )
-                    ),
+                scores = ground_truth.score_direction(
+                    direction, unit, _unit_domain(source), _unit_domain(target)
                 )
+                for name, value in scores.items():
+                    record(direction, name, value)
             else:
-                record(
-                    direction,
-                    "diversity",
-                    float(np.mean([metrics.pairwise_diversity(t) for t in unit])),
-                )
+                diversity = np.mean([metrics.pairwise_diversity(t) for t in unit])
+                record(direction, "diversity", float(diversity))
             if "fid_kid" in extractors:
                 fake = extractors["fid_kid"](outputs[:, 0])
                 record(direction, "fid", metrics.fid(fake, real_features[direction[2]]))
@@ -263,10 +217,16 @@ def evaluate(
     }
     if guided:
         summary["guided_a2b"] = guided
+    has_truth = "ground_truth" not in skipped and domains["a"]["contents"] is not None
+    pairs = min(options.references, len(domains["a"]["images"]), len(domains["b"]["images"]))
     result = {
         "model": model if isinstance(model, str) else f"in-memory {type(model).__name__}",
         "data": data,
         "metrics": summary,
+        # floors (trivial translators) and ceilings (the paired ground truth) of each metric
+        "bounds": (
+            metric_bounds(domains, options.num_styles, options.seeds, pairs) if has_truth else {}
+        ),
         "skipped": skipped,
         "protocol": {
             "inputs_per_domain": {d: len(domains[d]["images"]) for d in "ab"},
@@ -292,30 +252,80 @@ def evaluate(
         json.dump(result, handle, indent=2)
     with open(os.path.join(output, "report.html"), "w", encoding="utf-8") as handle:
         handle.write(report.render(result, figures))
-    log(
-        f"metrics: {os.path.join(output, 'metrics.json')}\nreport:  "
-        f"{os.path.join(output, 'report.html')}"
-    )
+    log("\n".join(report.console_lines(result)))
+    log(f"metrics: {os.path.join(output, 'metrics.json')}")
+    log(f"report:  {os.path.join(output, 'report.html')}")
     return result
 
 
-def _moments(features: np.ndarray):
-    return features.mean(0), np.cov(features, rowvar=False)
+def _reference_matrix(client, sources: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """(sources, references, H, W, C): every source A image in every reference B image's style."""
+    fn = client.signatures["translate_with_reference_a2b"]
+    count = len(sources)
+    columns = [
+        fn(images=sources, reference_images=np.repeat(r[None], count, 0))["images"].numpy()
+        for r in references
+    ]
+    return np.stack(columns, axis=1)
+
+
+def ground_truth_scores(client, domains: dict, num_styles: int, seeds, references: int) -> dict:
+    """The ground-truth metrics alone, as ``{"a2b/content_iou": summary, ...}``: what the
+    training log and the learning curves record. The same draws as ``evaluate`` for the same
+    inputs, styles and seeds, so the numbers agree with its metrics.json."""
+    unit = {d: _unit_domain(domains[d]) for d in "ab"}
+    per_seed, first = {}, None
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        for direction, source, target in (("a2b", "a", "b"), ("b2a", "b", "a")):
+            images = domains[source]["images"]
+            codes = styles.sample((len(images), num_styles, client.style_dim), rng)
+            outputs = _unit(translate_styles(client, direction, images, codes))
+            if first is None:
+                first = outputs[:, 0]
+            scores = ground_truth.score_direction(direction, outputs, unit[source], unit[target])
+            for name, value in scores.items():
+                per_seed.setdefault(f"{direction}/{name}", []).append(value)
+    summary = {name: metrics.summarize(values) for name, values in per_seed.items()}
+    n = min(references, len(domains["a"]["images"]), len(domains["b"]["images"]))
+    matrix = _reference_matrix(client, domains["a"]["images"][:n], domains["b"]["images"][:n])
+    guided = ground_truth.guided_scores(
+        _unit(matrix), _first(unit["a"], n), _first(unit["b"], n), first[:n]
+    )
+    summary.update(
+        {f"guided_a2b/{name}": metrics.summarize(v, over="pairs") for name, v in guided.items()}
+    )
+    return summary
+
+
+def _first(domain: dict, n: int) -> dict:
+    """The first ``n`` inputs of a loaded domain (images, masks, contents, styles, ids)."""
+    return {key: None if value is None else value[:n] for key, value in domain.items()}
+
+
+def _unit_domain(domain: dict) -> dict:
+    """A loaded domain with its images in [0, 1], as the ground-truth scores take them."""
+    return {**domain, "images": _unit(domain["images"])}
+
+
+def metric_bounds(domains: dict, num_styles: int, seeds, guided_pairs: int) -> dict:
+    """Floors and ceilings of every ground-truth metric (``bounds.py``), as metrics.json keeps
+    them: ``{group: {metric: {"floor": {...}, "ceiling": {...}}}}``."""
+    a, b = _unit_domain(domains["a"]), _unit_domain(domains["b"])
+    out = {
+        "a2b": bounds.direction_bounds("a2b", a, b, num_styles, seeds),
+        "b2a": bounds.direction_bounds("b2a", b, a, num_styles, seeds),
+    }
+    if guided_pairs and b["styles"] is not None:
+        out["guided_a2b"] = bounds.guided_bounds(_first(a, guided_pairs), _first(b, guided_pairs))
+    return out
 
 
 def _example_guided(client, domains, options, outputs_seed0, skipped):
     """Sources (A) x references (B): the matrix figure and, with masks, how well colours follow."""
     n = min(options.references, len(domains["a"]["images"]), len(domains["b"]["images"]))
     sources, references = domains["a"]["images"][:n], domains["b"]["images"][:n]
-    fn = client.signatures["translate_with_reference_a2b"]
-    # (source, reference, H, W, C)
-    matrix = np.stack(
-        [
-            fn(images=sources, reference_images=np.repeat(r[None], n, 0))["images"].numpy()
-            for r in references
-        ],
-        axis=1,
-    )
+    matrix = _reference_matrix(client, sources, references)
     blank = np.ones_like(sources[0])
     rows = [np.concatenate([blank] + list(references), axis=1)]
     rows += [np.concatenate([sources[i]] + list(matrix[i]), axis=1) for i in range(n)]
@@ -327,32 +337,13 @@ def _example_guided(client, domains, options, outputs_seed0, skipped):
     )
     guided = {}
     if "ground_truth" not in skipped:
-        unit, masks_a, masks_b = _unit(matrix), domains["a"]["masks"], domains["b"]["masks"]
-        refs = _unit(references)
-        errors = [
-            ground_truth.color_error(
-                unit[i, j], ground_truth.foreground(unit[i, j]), refs[j], masks_b[j]
-            )
-            for i in range(n)
-            for j in range(n)
-        ]
-        random_styles = _unit(outputs_seed0["a2b"][:n, 0])
-        baseline = [
-            ground_truth.color_error(
-                random_styles[i], ground_truth.foreground(random_styles[i]), refs[j], masks_b[j]
-            )
-            for i in range(n)
-            for j in range(n)
-        ]
-        guided = {
-            "reference_color_error": metrics.summarize(errors),
-            "random_style_color_error": metrics.summarize(baseline),
-            "content_iou": metrics.summarize(
-                ground_truth.content_iou(
-                    unit.reshape(-1, *unit.shape[2:]), np.repeat(masks_a[:n], n, axis=0)
-                )
-            ),
-        }
+        scores = ground_truth.guided_scores(
+            _unit(matrix),
+            _unit_domain(_first(domains["a"], n)),
+            _unit_domain(_first(domains["b"], n)),
+            _unit(outputs_seed0["a2b"][:n, 0]),
+        )
+        guided = {name: metrics.summarize(v, over="pairs") for name, v in scores.items()}
     return guided, [figure]
 
 

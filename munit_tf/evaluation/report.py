@@ -44,24 +44,64 @@ def _figure(title: str, image: np.ndarray, caption: str, scale: int) -> str:
     )
 
 
-def _format(value) -> str:
+def describe(value) -> str:
+    """A metric as text: ``0.4213 ± 0.0102 (3 seeds)``, ``0.4213 (1 seed)`` (a single value has
+    no spread to show), ``0.21 ± 0.08 (16 pairs)``, a plain number, or anything else as it is."""
     if isinstance(value, dict) and "mean" in value:
-        return f"{value['mean']:.4f} ± {value['std']:.4f}"
+        n, over = value.get("n", 0), value.get("over", "seeds")
+        if n == 1:
+            return f"{value['mean']:.4f} (1 {over.rstrip('s')})"
+        return f"{value['mean']:.4f} ± {value['std']:.4f}" + (f" ({n} {over})" if n else "")
     if isinstance(value, float):
         return f"{value:.4f}"
-    return html.escape(str(value))
+    return str(value)
 
 
-def _metric_table(metrics: dict) -> str:
+def _bound(values: dict | None) -> str:
+    """``{name: value}`` of floors or ceilings as ``0.05 input, 0.31 mean_colour_fill``."""
+    if not values:
+        return ""
+    return ", ".join(f"{describe(v).split(' (')[0]} {name}" for name, v in values.items())
+
+
+def metric_rows(result: dict) -> list[tuple[str, str, str, str, str]]:
+    """(group, metric, value, floor, ceiling) for every metric of a metrics.json result."""
     rows = []
-    for group, values in metrics.items():
+    for group, values in result["metrics"].items():
         for name, value in values.items():
+            bound = result.get("bounds", {}).get(group, {}).get(name, {})
             rows.append(
-                f"<tr><td>{html.escape(group)}</td><td>{html.escape(name)}</td><td>{_format(value)}</td></tr>"
+                (
+                    group,
+                    name,
+                    describe(value),
+                    _bound(bound.get("floor")),
+                    _bound(bound.get("ceiling")),
+                )
             )
+    return rows
+
+
+def console_lines(result: dict) -> list[str]:
+    """The metric table for a terminal: ``a2b/content_iou: 0.42 ± 0.01 (3 seeds)  [floor ...]``."""
+    lines = []
+    for group, name, value, floor, ceiling in metric_rows(result):
+        bounds = "; ".join(
+            part for part in (floor and f"floor {floor}", ceiling and f"ceiling {ceiling}") if part
+        )
+        lines.append(f"{group}/{name}: {value}" + (f"  [{bounds}]" if bounds else ""))
+    return lines
+
+
+def _metric_table(result: dict) -> str:
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in metric_rows(result)
+    )
     return (
-        "<table><tr><th>group</th><th>metric</th><th>mean ± std over seeds</th></tr>"
-        + "".join(rows)
+        "<table><tr><th>group</th><th>metric</th><th>value (mean ± std over seeds)</th>"
+        "<th>floor: trivial translators</th><th>ceiling: paired ground truth</th></tr>"
+        + cells
         + "</table>"
     )
 
@@ -78,7 +118,7 @@ def render(result: dict, figures: list[tuple[str, np.ndarray, str]], scale: int 
         f"<p class='note'>model: {html.escape(str(result.get('model')))}<br>data: "
         f"{html.escape(str(result.get('data')))}</p>",
         "<h2>Metrics</h2>",
-        _metric_table(result["metrics"]),
+        _metric_table(result),
         f"<ul class='note'>{skipped}</ul>" if skipped else "",
         "<h2>Protocol</h2>",
         f"<pre>{html.escape(json.dumps(result['protocol'], indent=2))}</pre>",

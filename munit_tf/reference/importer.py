@@ -35,6 +35,7 @@ def import_reference(
     training.prepare_output(output, resume=False, overwrite=overwrite)
     model = training.build_model(config)
     load_reference(model, gen_path, dis_path)
+    model.reset_averages()  # with train.ema_beta, the average starts at the imported weights
     iteration = iteration_from_name(gen_path)
     model.gen_optimizer.iterations.assign(iteration)
     model.dis_optimizer.iterations.assign(iteration)

@@ -19,10 +19,12 @@ class TranslatorClient:
     """The serving signatures of a SavedModel folder, a checkpoint / run folder, or a MUNIT
     model."""
 
-    def __init__(self, model):
+    def __init__(self, model, lazy: bool = False):
+        """``lazy`` (a model in memory): trace each function when first called, in the current
+        ``fast_conv`` form, not every signature up front: for evaluating during training."""
         if isinstance(model, MUNIT):
             module = Translator(model)
-            self.signatures = module.signatures()
+            self.signatures = module.functions if lazy else module.signatures()
         elif tf.io.gfile.exists(os.path.join(model, "saved_model.pb")):
             module = tf.saved_model.load(model)
             self.signatures = module.signatures

@@ -42,7 +42,8 @@ class Translator(tf.Module):
 
     def __init__(self, model: MUNIT, max_pixels: int = DEFAULT_MAX_PIXELS):
         super().__init__(name="munit_translator")
-        self.gen_a, self.gen_b = model.gen_a, model.gen_b
+        # the averaged generators when the model keeps them (train.ema_beta)
+        self.gen_a, self.gen_b = model.inference_generators
         config = model.config
         self.style_dim = config.gen.style_dim
         self.new_size = config.data.new_size
@@ -57,7 +58,7 @@ class Translator(tf.Module):
 
     # --- building blocks ------------------------------------------------------------------
     def _generators(self, direction):
-        return generators(self, direction)
+        return generators((self.gen_a, self.gen_b), direction)
 
     def _check_size(self, images):
         shape = tf.shape(images)

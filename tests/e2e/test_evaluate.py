@@ -73,6 +73,16 @@ def test_evaluate_reports_every_metric_family(run, synthetic_data, tmp_path, cap
         and "random" in protocol["fid_kid_features"]
     )
     assert result["skipped"] == {}
+    # every ground-truth metric with its range: trivial translators below, the paired truth above
+    bounds = result["bounds"]
+    assert set(bounds["a2b"]) == {"content_iou", "style_distance", "diversity"}
+    assert set(bounds["b2a"]) == {"outline_f_score", "diversity"}
+    assert set(bounds["guided_a2b"]) == {"reference_color_error"}
+    iou = bounds["a2b"]["content_iou"]
+    assert iou["floor"]["input"] < iou["ceiling"]["paired_truth"]["mean"]
+    assert iou["ceiling"]["paired_truth"]["n"] == 2
+    # and on the console, each beside the model's value
+    assert "a2b/content_iou: " in console and "paired_truth]" in console and "(2 seeds)" in console
 
 
 def test_missing_prerequisites_are_skipped_with_a_reason_not_estimated(
@@ -118,3 +128,6 @@ def test_report_renders_in_headless_chromium_with_every_image(run, synthetic_dat
     # grids and interpolation strips for both directions, and the example-guided matrix
     assert "<title>munit-tf report: 5/5 images loaded</title>" in result.stdout
     assert "content_iou" in result.stdout and "Example-guided translation" in result.stdout
+    # one evaluation seed: no "± 0.0000", and each metric's floor and ceiling in the table
+    assert "(1 seed)" in result.stdout and "± 0.0000" not in result.stdout
+    assert "ceiling: paired ground truth" in result.stdout and "mean_colour_fill" in result.stdout

@@ -1,0 +1,128 @@
+"""The range of each ground-truth metric, so that a score can be read: what trivial translators
+score (the floors) and what the true translations score (the ceiling), under the model's protocol.
+
+Floors: for a2b the input itself, and its silhouette filled with the mean colour of real B; for
+b2a the input itself. Ceiling: the paired ground truth, i.e. each input's content drawn by the
+synthetic renderer in the target domain (a2b with random styles from each evaluation seed, so
+its diversity is real B's own; b2a as the one outline A has). For example-guided translation the
+ceiling draws the source's content in the reference's true style, and the floor fills it with
+the mean B colour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from munit_tf.data import synthetic
+from munit_tf.evaluation import ground_truth, metrics
+
+
+def mean_colour(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """The mean RGB of every masked pixel of ``images`` (N, H, W, 3) in [0, 1]."""
+    return np.asarray(images, np.float64)[np.asarray(masks, bool)].mean(0)
+
+
+def fill(masks: np.ndarray, colour) -> np.ndarray:
+    """Silhouettes (N, H, W) filled with ``colour`` on the synthetic background, in [0, 1]."""
+    masks = np.asarray(masks, bool)[..., None]
+    background = np.asarray(synthetic.BACKGROUND, np.float32)
+    return np.where(masks, np.asarray(colour, np.float32), background).astype(np.float32)
+
+
+def _content(vector) -> synthetic.Content:
+    family, *rest = (float(v) for v in vector)
+    return synthetic.Content(int(round(family)), *rest)
+
+
+def _style(vector) -> synthetic.Style:
+    texture, r1, g1, b1, r2, g2, b2, frequency, angle = (float(v) for v in vector)
+    return synthetic.Style(int(round(texture)), (r1, g1, b1), (r2, g2, b2), frequency, angle)
+
+
+def true_translations(direction: str, contents, size: int, styles: int, seed: int) -> np.ndarray:
+    """(N, K, H, W, 3) in [0, 1]: each content drawn in the target domain; a2b with ``styles``
+    styles drawn from ``seed``, b2a as its single outline repeated."""
+    out = []
+    for index, vector in enumerate(contents):
+        content = _content(vector)
+        if direction == "a2b":
+            rng = np.random.default_rng([seed, 11, index])
+            images = [
+                synthetic.render_b(content, synthetic.sample_style(rng), size, rng)
+                for _ in range(styles)
+            ]
+        else:
+            images = [synthetic.render_a(content, size)] * styles
+        out.append(np.stack(images))
+    return np.stack(out).astype(np.float32) / 255.0
+
+
+def direction_bounds(direction: str, source: dict, target: dict, styles: int, seeds) -> dict:
+    """{metric: {"floor": {name: value}, "ceiling": {"paired_truth": summary over seeds}}}.
+
+    ``source`` / ``target``: ``{"images": [0, 1], "masks", "contents"}`` of the test split.
+    """
+
+    def repeated(images):  # a translator that ignores the style code: K equal outputs
+        return np.repeat(np.asarray(images)[:, None], styles, axis=1)
+
+    floors = {
+        "input": ground_truth.score_direction(direction, repeated(source["images"]), source, target)
+    }
+    if direction == "a2b":
+        colour = mean_colour(target["images"], target["masks"])
+        filled = fill(source["masks"], colour)
+        floors["mean_colour_fill"] = ground_truth.score_direction(
+            direction, repeated(filled), source, target
+        )
+    size = np.asarray(source["images"]).shape[1]
+    per_seed = [
+        ground_truth.score_direction(
+            direction,
+            true_translations(direction, source["contents"], size, styles, seed),
+            source,
+            target,
+        )
+        for seed in seeds
+    ]
+    bounds = {}
+    for name in per_seed[0]:
+        bounds[name] = {
+            "floor": {which: scores[name] for which, scores in floors.items()},
+            "ceiling": {"paired_truth": metrics.summarize([s[name] for s in per_seed])},
+        }
+    return bounds
+
+
+def guided_bounds(sources: dict, references: dict) -> dict:
+    """Bounds of ``guided_a2b/reference_color_error`` over every (source, reference) pair:
+    floor the mean-B-colour fill, ceiling the source's content in the reference's true style."""
+    n = len(references["images"])
+    size = np.asarray(sources["images"]).shape[1]
+    colour = mean_colour(references["images"], references["masks"])
+    filled = fill(sources["masks"], colour)
+    floor, ceiling = [], []
+    for i, content in enumerate(sources["contents"]):
+        for j in range(n):
+            reference, reference_mask = references["images"][j], references["masks"][j]
+            truth = (
+                synthetic.render_b(
+                    _content(content),
+                    _style(references["styles"][j]),
+                    size,
+                    np.random.default_rng([i, j]),
+                ).astype(np.float32)
+                / 255.0
+            )
+            floor.append(
+                ground_truth.color_error(filled[i], sources["masks"][i], reference, reference_mask)
+            )
+            ceiling.append(
+                ground_truth.color_error(truth, sources["masks"][i], reference, reference_mask)
+            )
+    return {
+        "reference_color_error": {
+            "floor": {"mean_colour_fill": float(np.mean(floor))},
+            "ceiling": {"paired_truth": float(np.mean(ceiling))},
+        }
+    }

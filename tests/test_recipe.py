@@ -1,0 +1,126 @@
+"""The imaginaire recipe's options, each alone: hinge loss, TTUR, constant rate, orthogonal init,
+the generators' EMA (its update, under MirroredStrategy too, and what translates and exports)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from munit_tf import losses, serving, training
+from munit_tf.config import ConfigError, load_config
+from munit_tf.model import MUNIT
+from munit_tf.optimizers import StepLR
+
+RNG = np.random.default_rng(0)
+BATCH = tuple(RNG.uniform(-1, 1, (2, 32, 32, 3)).astype("float32") for _ in range(2))
+
+
+def _fit(model, steps=1, batch=BATCH):
+    data = tf.data.Dataset.from_tensors(batch).repeat()
+    return model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0).history
+
+
+def test_hinge_losses_on_known_outputs():
+    real, fake = [np.array([2.0, 0.0])], [np.array([-2.0, 0.5])]
+    # D: mean(relu(1 - real)) + mean(relu(1 + fake)) = 0.5 + 0.75
+    assert float(losses.dis_loss(real, fake, "hinge")) == pytest.approx(1.25)
+    assert float(losses.gen_adv_loss(fake, "hinge")) == pytest.approx(0.75)  # -mean(fake)
+    model = training.build_model(load_config("tiny", ["dis.gan_type=hinge"]))
+    history = _fit(model)
+    assert all(np.isfinite(v).all() for v in history.values())
+    # a hinge D loss per scale lies in [0, inf) and starts near 2 (outputs near 0)
+    assert 0 < np.ravel(history["loss_dis_a"])[0] < 2 * 2 + 1
+
+
+def test_ttur_scales_the_discriminators_rate_and_its_schedule():
+    model = training.build_model(load_config("tiny", ["optim.dis_lr_ratio=4"]))
+    gen, dis = model.gen_optimizer.learning_rate, model.dis_optimizer.learning_rate
+    assert float(dis) == pytest.approx(4 * float(gen))
+    schedule = training.build_model(load_config("tiny", ["optim.dis_lr_ratio=4"]))
+    assert isinstance(schedule.dis_optimizer._learning_rate, StepLR)  # step decay kept
+    constant = training.build_model(
+        load_config("tiny", ["optim.lr_policy=constant", "optim.dis_lr_ratio=4"])
+    )
+    _fit(constant, steps=2)
+    assert float(constant.dis_optimizer.learning_rate) == pytest.approx(4e-4)
+    with pytest.raises(ConfigError, match="optim.dis_lr_ratio"):
+        load_config("tiny", ["optim.dis_lr_ratio=0"])
+
+
+def _kernels(network):
+    return [v.numpy() for v in network.trainable_variables if len(v.shape) >= 2]
+
+
+def test_orthogonal_init_gives_orthonormal_filters_and_leaves_the_other_network_alone():
+    keras.utils.set_random_seed(1)
+    reference = MUNIT(load_config("tiny"))
+    keras.utils.set_random_seed(1)
+    model = MUNIT(load_config("tiny", ["dis.init=orthogonal"]))
+    for kernel in _kernels(model.dis_a):
+        flat = kernel.reshape(-1, kernel.shape[-1])
+        gram = flat.T @ flat if flat.shape[0] >= flat.shape[1] else flat @ flat.T
+        np.testing.assert_allclose(gram, np.eye(len(gram)), atol=1e-4)
+    # the generators keep the reference's kaiming draws, bit for bit
+    for ours, theirs in zip(_kernels(model.gen_a), _kernels(reference.gen_a)):
+        np.testing.assert_array_equal(ours, theirs)
+    assert not np.allclose(_kernels(model.dis_a)[0], _kernels(reference.dis_a)[0])
+
+
+def test_the_ema_follows_its_formula_and_is_what_translates_and_exports(tmp_path):
+    beta = 0.5
+    model = training.build_model(load_config("tiny", [f"train.ema_beta={beta}"]))
+    raw = [v.numpy() for v in model.gen_a.weights]
+    assert all(np.array_equal(a.numpy(), r) for a, r in zip(model.gen_a_ema.weights, raw))
+    _fit(model)
+    after = [v.numpy() for v in model.gen_a.weights]
+    for average, start, end in zip(model.gen_a_ema.weights, raw, after):
+        np.testing.assert_allclose(average.numpy(), beta * start + (1 - beta) * end, atol=1e-6)
+    assert not np.allclose(model.gen_a_ema.weights[0].numpy(), after[0])
+    # not trained: its weights are nobody's trainable variables
+    assert not any(v is w for v in model.generator_variables for w in model.gen_a_ema.weights)
+    # the averaged generators translate, and are what the SavedModel holds
+    codes = np.zeros((2, 4), np.float32)
+    expected = model.gen_b_ema.decode(model.gen_a_ema.encode_content(BATCH[0]), codes)
+    np.testing.assert_allclose(model.translate(BATCH[0], "a2b", style=codes), expected, atol=1e-6)
+    saved = tf.saved_model.load(serving.export(model, str(tmp_path / "1")))
+    served = saved.signatures["translate_with_style_a2b"](images=BATCH[0], styles=codes)["images"]
+    np.testing.assert_allclose(served.numpy(), np.asarray(expected), atol=1e-5)
+
+
+def test_the_ema_and_the_trained_weights_both_resume_from_a_checkpoint(tmp_path):
+    config = load_config("tiny", ["train.ema_beta=0.9"])
+    model = training.build_model(config)
+    _fit(model, steps=2)
+    path = training.Checkpointer(model, str(tmp_path)).save()
+    restored = training.build_model(config)
+    training.Checkpointer(restored, str(tmp_path)).restore(path)
+    for mine, theirs in zip(
+        restored.gen_a_ema.weights + restored.gen_a.weights,
+        model.gen_a_ema.weights + model.gen_a.weights,
+    ):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+def test_the_ema_under_mirrored_strategy_equals_one_device():
+    config = load_config("tiny", ["train.ema_beta=0.5", "train.batch_size=2"])
+    keras.utils.set_random_seed(0)
+    initial = MUNIT(config).get_weights()
+    results = []
+    for strategy in (
+        tf.distribute.get_strategy(),
+        tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]),
+    ):
+        with strategy.scope():
+            model = MUNIT(config)
+            # SGD: Adam's normalised update of near-zero gradients (biases before an instance
+            # norm) would magnify the replicas' float rounding
+            model.compile(
+                gen_optimizer=keras.optimizers.SGD(0.1), dis_optimizer=keras.optimizers.SGD(0.1)
+            )
+        model.set_weights(initial)
+        before = [v.numpy() for v in model.gen_a_ema.weights]
+        _fit(model)
+        results.append([v.numpy() for v in model.gen_a_ema.weights])
+    for one, two in zip(*results):
+        np.testing.assert_allclose(two, one, rtol=1e-4, atol=2e-6)
+    assert sum(not np.allclose(a, b) for a, b in zip(results[1], before)) > len(before) // 2
