@@ -9,10 +9,11 @@ Trains with ``train.eval_iter`` = ``--every``: the held-out synthetic test split
 styles and evaluation seeds) is scored at step 0 and every K steps, into the run's
 ``logs/ground_truth.jsonl`` (step, training seconds with evaluation excluded, every metric) with
 each metric's floors and ceiling beside it (``logs/ground_truth_bounds.json``). A checkpoint is
-written at every evaluation, so the same command resumes where a run stopped (a killed process,
-a session that ended) and a long curve is built across sessions; the budget (``--minutes`` of
-training or ``--steps``) counts the whole run. ``curve.json`` in the run folder gathers the log,
-the bounds, the configuration and the machine; ``--plot`` draws runs against steps and minutes.
+written (and kept) at every evaluation, so the same command resumes where a run stopped (a
+killed process, a session that ended) and a long curve is built across sessions; the budget
+(``--minutes`` of training or ``--steps``) counts the whole run. ``curve.json`` in the run
+folder gathers the log, the bounds, the configuration and the machine; ``--plot`` draws runs
+against steps and minutes.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ PLOTTED = (  # (metric, better when)
     ("a2b/diversity", "higher"),
     ("a2b/style_distance", "lower"),
     ("guided_a2b/content_iou", "higher"),
+    ("guided_a2b/texture_accuracy", "higher"),
+    ("a2b/synthetic_fid", "lower"),
 )
 
 
@@ -67,6 +70,8 @@ def run_curve(args) -> dict:
         f"train.max_iter={args.steps or 10_000_000}",
         f"train.eval_iter={args.every}",
         f"train.snapshot_save_iter={args.every}",
+        # every checkpoint kept, so that a metric added later can score the old points too
+        "train.keep_checkpoints=100000",
         f"train.eval_inputs={args.eval_inputs}",
         f"train.eval_styles={args.eval_styles}",
         f"train.eval_seeds={args.eval_seeds}",

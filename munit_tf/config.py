@@ -39,6 +39,7 @@ class GeneratorConfig:
     activation: str = "relu"
     pad_type: str = "reflect"
     init: str = "kaiming"  # the reference's; "gaussian" N(0, 0.02), "orthogonal" (imaginaire)
+    spectral_norm: bool = False  # every conv and dense kernel divided by its spectral norm
 
 
 @dataclass
@@ -52,6 +53,7 @@ class DiscriminatorConfig:
     pad_type: str = "reflect"
     gan_type: str = "lsgan"  # "lsgan" (reference), "nsgan" (non-saturating) or "hinge"
     init: str = "gaussian"  # the reference's N(0, 0.02); "kaiming", "orthogonal" (imaginaire)
+    spectral_norm: bool = False
 
 
 @dataclass

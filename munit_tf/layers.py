@@ -42,6 +42,43 @@ def reinitialize(network: keras.layers.Layer, name: str) -> None:
             variable.assign(initializer(name)(variable.shape, variable.dtype))
 
 
+# ------------------------------------------------------------------------------------------
+# Spectral normalisation (imaginaire's weight_norm_type: spectral), one power iteration a step
+# ------------------------------------------------------------------------------------------
+def spectral_vector(layer: keras.layers.Layer, outputs: int, name: str):
+    """The power iteration's state ``u`` (one per output channel) of a kernel, made in ``layer``'s
+    build: not trained, checkpointed, the same on every replica (they hold the same kernel)."""
+    return layer.add_weight(
+        shape=(outputs,),
+        initializer=keras.initializers.RandomNormal(0.0, 1.0),
+        trainable=False,
+        aggregation="only_first_replica",
+        name=name,
+    )
+
+
+def _unit(x):
+    return x / (ops.sqrt(ops.sum(ops.square(x))) + 1e-12)
+
+
+def spectrally_normalized(kernel, u):
+    """``kernel / sigma``, sigma the largest singular value of the kernel as a matrix (inputs x
+    outputs), estimated from ``u``: v = unit(W^T u), sigma = |W v| (the estimate's vectors are
+    constants to the gradient, as in PyTorch's ``spectral_norm``)."""
+    w = ops.reshape(kernel, (-1, kernel.shape[-1]))
+    u = ops.cast(u, w.dtype)
+    v = ops.stop_gradient(_unit(ops.matmul(w, u)))
+    sigma = ops.sqrt(ops.sum(ops.square(ops.matmul(v[None], w))))
+    return kernel / sigma
+
+
+def power_iteration(kernel, u) -> None:
+    """One step of the power iteration: ``u <- unit(W v)``, v = unit(W^T u)."""
+    w = ops.reshape(ops.cast(kernel, "float32"), (-1, kernel.shape[-1]))
+    v = _unit(ops.matmul(w, ops.cast(u, "float32")))
+    u.assign(_unit(ops.matmul(v[None], w)[0]))
+
+
 def activation_layer(name: str) -> keras.layers.Layer | None:
     if name == "relu":
         return keras.layers.ReLU()
@@ -142,9 +179,11 @@ class ConvBlock(keras.layers.Layer):
         activation: str = "relu",
         pad_type: str = "reflect",
         init: str = "kaiming",
+        spectral_norm: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.spectral_norm = spectral_norm
         self.filters = filters
         self.kernel_size = kernel_size
         self.strides = strides
@@ -173,12 +212,25 @@ class ConvBlock(keras.layers.Layer):
     def build(self, input_shape):
         """The conv's weights are made here: ``convolve`` reads them without calling the layer."""
         self.conv.build((input_shape[0], None, None, input_shape[-1]))
+        if self.spectral_norm:
+            self.sn_u = spectral_vector(self, self.filters, "sn_u")
         self.built = True
+
+    @property
+    def kernel(self):
+        """The conv's kernel, divided by its spectral norm with ``spectral_norm``."""
+        if self.spectral_norm:
+            return spectrally_normalized(self.conv.kernel, self.sn_u)
+        return self.conv.kernel
+
+    def power_iteration(self):
+        if self.spectral_norm:
+            power_iteration(self.conv.kernel, self.sn_u)
 
     def convolve(self, x):
         """The padded VALID convolution (upsampled first in ``UpsampleConvBlock``), in the form
         ``fast_conv`` is tracing (an exact, faster one unless it says "reference")."""
-        kernel, bias = ops.cast(self.conv.kernel, x.dtype), ops.cast(self.conv.bias, x.dtype)
+        kernel, bias = ops.cast(self.kernel, x.dtype), ops.cast(self.conv.bias, x.dtype)
         return fast_conv.conv2d(
             x, kernel, bias, self.padding, self.pad_type, self.strides, self.upsample
         )
@@ -202,6 +254,7 @@ class ConvBlock(keras.layers.Layer):
             "activation": self.activation_type,
             "pad_type": self.pad_type,
             "init": self.init,
+            "spectral_norm": self.spectral_norm,
         }
 
 
@@ -227,6 +280,7 @@ class ResBlock(keras.layers.Layer):
         norm: str = "in",
         activation: str = "relu",
         pad_type: str = "reflect",
+        spectral_norm: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -234,8 +288,10 @@ class ResBlock(keras.layers.Layer):
         self.norm_type = norm
         self.activation_type = activation
         self.pad_type = pad_type
-        self.conv1 = ConvBlock(filters, 3, 1, 1, norm, activation, pad_type, name="conv1")
-        self.conv2 = ConvBlock(filters, 3, 1, 1, norm, "none", pad_type, name="conv2")
+        self.spectral_norm = spectral_norm
+        sn = {"spectral_norm": spectral_norm}
+        self.conv1 = ConvBlock(filters, 3, 1, 1, norm, activation, pad_type, name="conv1", **sn)
+        self.conv2 = ConvBlock(filters, 3, 1, 1, norm, "none", pad_type, name="conv2", **sn)
 
     def call(self, x, adain=None):
         """``adain``: ((beta1, gamma1), (beta2, gamma2)) for the two AdaIN layers, else None."""
@@ -249,6 +305,7 @@ class ResBlock(keras.layers.Layer):
             "norm": self.norm_type,
             "activation": self.activation_type,
             "pad_type": self.pad_type,
+            "spectral_norm": self.spectral_norm,
         }
 
 
@@ -257,9 +314,16 @@ class MLP(keras.layers.Layer):
     """Style code -> AdaIN parameters: ``n_blk`` Dense layers, ReLU between, none at the end."""
 
     def __init__(
-        self, hidden_dim: int, output_dim: int, n_blk: int = 3, activation: str = "relu", **kwargs
+        self,
+        hidden_dim: int,
+        output_dim: int,
+        n_blk: int = 3,
+        activation: str = "relu",
+        spectral_norm: bool = False,
+        **kwargs,
     ):
         super().__init__(**kwargs)
+        self.spectral_norm = spectral_norm
         self.hidden_dim = hidden_dim
         self.output_dim = output_dim
         self.n_blk = n_blk
@@ -275,9 +339,31 @@ class MLP(keras.layers.Layer):
         ]
         self.activations = [activation_layer(activation) for _ in range(n_blk - 1)]
 
+    def build(self, input_shape):
+        if not self.spectral_norm:  # the Dense layers build on their first call, as ever
+            return super().build(input_shape)
+        units = input_shape[-1]
+        for dense in self.dense:
+            dense.build((None, units))
+            units = dense.units
+        if self.spectral_norm:
+            self.sn_u = [
+                spectral_vector(self, d.units, f"sn_u{i}") for i, d in enumerate(self.dense)
+            ]
+        self.built = True
+
+    def power_iteration(self):
+        if self.spectral_norm:
+            for dense, u in zip(self.dense, self.sn_u):
+                power_iteration(dense.kernel, u)
+
     def call(self, x):
         for i, dense in enumerate(self.dense):
-            x = dense(x)
+            if self.spectral_norm:
+                kernel = spectrally_normalized(dense.kernel, self.sn_u[i])
+                x = ops.matmul(x, ops.cast(kernel, x.dtype)) + ops.cast(dense.bias, x.dtype)
+            else:
+                x = dense(x)
             if i < self.n_blk - 1 and self.activations[i] is not None:
                 x = self.activations[i](x)
         return x
@@ -289,6 +375,7 @@ class MLP(keras.layers.Layer):
             "output_dim": self.output_dim,
             "n_blk": self.n_blk,
             "activation": self.activation_type,
+            "spectral_norm": self.spectral_norm,
         }
 
 

@@ -158,6 +158,20 @@ class MUNIT(keras.Model):
                 self.gen_a.weights + self.gen_b.weights,
             )
 
+    def power_iteration(self, *networks) -> None:
+        """One power-iteration step of every spectrally normalised kernel of ``networks`` (after
+        their update, so the next forward pass divides the new kernels by their norm)."""
+        for network in networks:
+            for layer in network._flatten_layers(include_self=False):
+                if getattr(layer, "spectral_norm", False) and hasattr(layer, "power_iteration"):
+                    layer.power_iteration()
+
+    @property
+    def spectral_vectors(self) -> list:
+        """The power iterations' state of the trained networks (checkpointed beside them)."""
+        networks = (self.gen_a, self.gen_b, self.dis_a, self.dis_b)
+        return [v for n in networks for v in n.non_trainable_weights if v.name.startswith("sn_u")]
+
     @property
     def generator_variables(self):
         return self.gen_a.trainable_variables + self.gen_b.trainable_variables
@@ -251,6 +265,8 @@ class MUNIT(keras.Model):
             loss_dis_total = cfg.loss.gan_w * (loss_dis_a + loss_dis_b)
             objective = self._objective(self.dis_optimizer, loss_dis_total, variables)
         self._update(self.dis_optimizer, tape, objective, variables)
+        if cfg.dis.spectral_norm:
+            self.power_iteration(self.dis_a, self.dis_b)
         return {
             "loss_dis_a": loss_dis_a,
             "loss_dis_b": loss_dis_b,
@@ -314,6 +330,8 @@ class MUNIT(keras.Model):
             out["loss_gen_total"] = total
             objective = self._objective(self.gen_optimizer, total, variables)
         self._update(self.gen_optimizer, tape, objective, variables)
+        if cfg.gen.spectral_norm:
+            self.power_iteration(self.gen_a, self.gen_b)
         if self.gen_a_ema is not None:
             ema.update(
                 self.gen_a_ema.weights + self.gen_b_ema.weights,

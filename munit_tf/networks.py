@@ -20,6 +20,9 @@ from munit_tf.layers import (
     ResBlock,
     UpsampleConvBlock,
     initializer,
+    power_iteration,
+    spectral_vector,
+    spectrally_normalized,
 )
 
 
@@ -37,17 +40,22 @@ class StyleEncoder(keras.layers.Layer):
         n_downsample: int = 4,
         activation: str = "relu",
         pad_type: str = "reflect",
+        spectral_norm: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.dim, self.style_dim, self.n_downsample = dim, style_dim, n_downsample
         self.activation_type, self.pad_type = activation, pad_type
-        blocks = [ConvBlock(dim, 7, 1, 3, "none", activation, pad_type, name="block0")]
+        self.spectral_norm = spectral_norm
+        sn = {"spectral_norm": spectral_norm}
+        blocks = [ConvBlock(dim, 7, 1, 3, "none", activation, pad_type, name="block0", **sn)]
         channels = dim
         for i in range(n_downsample):
             channels = channels * 2 if i < 2 else channels
             blocks.append(
-                ConvBlock(channels, 4, 2, 1, "none", activation, pad_type, name=f"block{i + 1}")
+                ConvBlock(
+                    channels, 4, 2, 1, "none", activation, pad_type, name=f"block{i + 1}", **sn
+                )
             )
         self.blocks = blocks
         self.project = keras.layers.Conv2D(
@@ -58,11 +66,32 @@ class StyleEncoder(keras.layers.Layer):
             name="project",
         )
 
+    def build(self, input_shape):
+        if not self.spectral_norm:  # the sublayers build on their first call, as ever
+            return super().build(input_shape)
+        shape = input_shape
+        for block in self.blocks:
+            block.build(shape)
+            shape = (shape[0], None, None, block.filters)
+        self.project.build(shape)
+        if self.spectral_norm:
+            self.sn_u = spectral_vector(self, self.style_dim, "sn_u")
+        self.built = True
+
+    def power_iteration(self):
+        if self.spectral_norm:
+            power_iteration(self.project.kernel, self.sn_u)
+
     def call(self, x):
         for block in self.blocks:
             x = block(x)
         x = ops.mean(x, axis=[1, 2], keepdims=True)
-        return ops.reshape(self.project(x), (-1, self.style_dim))
+        if self.spectral_norm:
+            kernel = spectrally_normalized(self.project.kernel, self.sn_u)
+            x = ops.conv(x, ops.cast(kernel, x.dtype)) + ops.cast(self.project.bias, x.dtype)
+        else:
+            x = self.project(x)
+        return ops.reshape(x, (-1, self.style_dim))
 
     def get_config(self):
         return {
@@ -72,6 +101,7 @@ class StyleEncoder(keras.layers.Layer):
             "n_downsample": self.n_downsample,
             "activation": self.activation_type,
             "pad_type": self.pad_type,
+            "spectral_norm": self.spectral_norm,
         }
 
 
@@ -86,20 +116,22 @@ class ContentEncoder(keras.layers.Layer):
         n_res: int = 4,
         activation: str = "relu",
         pad_type: str = "reflect",
+        spectral_norm: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.dim, self.n_downsample, self.n_res = dim, n_downsample, n_res
         self.activation_type, self.pad_type = activation, pad_type
-        blocks = [ConvBlock(dim, 7, 1, 3, "in", activation, pad_type, name="block0")]
+        self.spectral_norm = spectral_norm
+        sn = {"spectral_norm": spectral_norm}
+        blocks = [ConvBlock(dim, 7, 1, 3, "in", activation, pad_type, name="block0", **sn)]
         for i in range(n_downsample):
+            channels = dim * 2 ** (i + 1)
             blocks.append(
-                ConvBlock(
-                    dim * 2 ** (i + 1), 4, 2, 1, "in", activation, pad_type, name=f"block{i + 1}"
-                )
+                ConvBlock(channels, 4, 2, 1, "in", activation, pad_type, name=f"block{i + 1}", **sn)
             )
         blocks += [
-            ResBlock(dim * 2**n_downsample, "in", activation, pad_type, name=f"res{i}")
+            ResBlock(dim * 2**n_downsample, "in", activation, pad_type, name=f"res{i}", **sn)
             for i in range(n_res)
         ]
         self.blocks = blocks
@@ -118,6 +150,7 @@ class ContentEncoder(keras.layers.Layer):
             "n_res": self.n_res,
             "activation": self.activation_type,
             "pad_type": self.pad_type,
+            "spectral_norm": self.spectral_norm,
         }
 
 
@@ -134,21 +167,26 @@ class Decoder(keras.layers.Layer):
         output_dim: int,
         activation: str = "relu",
         pad_type: str = "reflect",
+        spectral_norm: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.n_upsample, self.n_res, self.dim, self.output_dim = n_upsample, n_res, dim, output_dim
         self.activation_type, self.pad_type = activation, pad_type
+        self.spectral_norm = spectral_norm
+        sn = {"spectral_norm": spectral_norm}
         self.res_blocks = [
-            ResBlock(dim, "adain", activation, pad_type, name=f"res{i}") for i in range(n_res)
+            ResBlock(dim, "adain", activation, pad_type, name=f"res{i}", **sn) for i in range(n_res)
         ]
         self.up_blocks = [
             UpsampleConvBlock(
-                dim // 2 ** (i + 1), 5, 1, 2, "ln", activation, pad_type, name=f"up{i}"
+                dim // 2 ** (i + 1), 5, 1, 2, "ln", activation, pad_type, name=f"up{i}", **sn
             )
             for i in range(n_upsample)
         ]
-        self.to_image = ConvBlock(output_dim, 7, 1, 3, "none", "tanh", pad_type, name="to_image")
+        self.to_image = ConvBlock(
+            output_dim, 7, 1, 3, "none", "tanh", pad_type, name="to_image", **sn
+        )
 
     @property
     def num_adain_params(self) -> int:
@@ -183,6 +221,7 @@ class Decoder(keras.layers.Layer):
             "output_dim": self.output_dim,
             "activation": self.activation_type,
             "pad_type": self.pad_type,
+            "spectral_norm": self.spectral_norm,
         }
 
 
@@ -198,11 +237,18 @@ class Generator(keras.Model):
         )
         self.input_dim, self.gen_config = input_dim, config
         c = config
+        sn = {"spectral_norm": c.spectral_norm}
         self.enc_style = StyleEncoder(
-            c.dim, c.style_dim, c.style_n_downsample, c.activation, c.pad_type, name="enc_style"
+            c.dim,
+            c.style_dim,
+            c.style_n_downsample,
+            c.activation,
+            c.pad_type,
+            name="enc_style",
+            **sn,
         )
         self.enc_content = ContentEncoder(
-            c.dim, c.n_downsample, c.n_res, c.activation, c.pad_type, name="enc_content"
+            c.dim, c.n_downsample, c.n_res, c.activation, c.pad_type, name="enc_content", **sn
         )
         self.dec = Decoder(
             c.n_downsample,
@@ -212,8 +258,9 @@ class Generator(keras.Model):
             c.activation,
             c.pad_type,
             name="dec",
+            **sn,
         )
-        self.mlp = MLP(c.mlp_dim, self.dec.num_adain_params, 3, c.activation, name="mlp")
+        self.mlp = MLP(c.mlp_dim, self.dec.num_adain_params, 3, c.activation, name="mlp", **sn)
 
     def encode(self, images):
         style = self.enc_style(images)
@@ -246,15 +293,33 @@ class _DiscriminatorScale(keras.layers.Layer):
     """One scale: ``n_layer`` stride-2 4x4 convs with leaky ReLU (no norm), then a 1x1 conv to one
     map."""
 
-    def __init__(self, dim: int, n_layer: int, activation: str, pad_type: str, **kwargs):
+    def __init__(
+        self,
+        dim: int,
+        n_layer: int,
+        activation: str,
+        pad_type: str,
+        spectral_norm: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.dim = dim
         self.n_layer = n_layer
         self.activation_type = activation
         self.pad_type = pad_type
+        self.spectral_norm = spectral_norm
         self.blocks = [
             ConvBlock(
-                dim * 2**i, 4, 2, 1, "none", activation, pad_type, init="gaussian", name=f"block{i}"
+                dim * 2**i,
+                4,
+                2,
+                1,
+                "none",
+                activation,
+                pad_type,
+                init="gaussian",
+                spectral_norm=spectral_norm,
+                name=f"block{i}",
             )
             for i in range(n_layer)
         ]
@@ -262,9 +327,27 @@ class _DiscriminatorScale(keras.layers.Layer):
             1, 1, kernel_initializer=initializer("gaussian"), bias_initializer="zeros", name="out"
         )
 
+    def build(self, input_shape):
+        if not self.spectral_norm:  # the sublayers build on their first call, as ever
+            return super().build(input_shape)
+        shape = input_shape
+        for block in self.blocks:
+            block.build(shape)
+            shape = (shape[0], None, None, block.filters)
+        self.out.build(shape)
+        self.sn_u = spectral_vector(self, 1, "sn_u")
+        self.built = True
+
+    def power_iteration(self):
+        if self.spectral_norm:
+            power_iteration(self.out.kernel, self.sn_u)
+
     def call(self, x):
         for block in self.blocks:
             x = block(x)
+        if self.spectral_norm:
+            kernel = spectrally_normalized(self.out.kernel, self.sn_u)
+            return ops.conv(x, ops.cast(kernel, x.dtype)) + ops.cast(self.out.bias, x.dtype)
         return self.out(x)
 
     def get_config(self):
@@ -274,6 +357,7 @@ class _DiscriminatorScale(keras.layers.Layer):
             "n_layer": self.n_layer,
             "activation": self.activation_type,
             "pad_type": self.pad_type,
+            "spectral_norm": self.spectral_norm,
         }
 
 
@@ -291,7 +375,12 @@ class Discriminator(keras.Model):
         self.dis_config = config
         self.cnns = [
             _DiscriminatorScale(
-                config.dim, config.n_layer, config.activation, config.pad_type, name=f"scale{i}"
+                config.dim,
+                config.n_layer,
+                config.activation,
+                config.pad_type,
+                config.spectral_norm,
+                name=f"scale{i}",
             )
             for i in range(config.num_scales)
         ]

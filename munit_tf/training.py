@@ -73,12 +73,14 @@ class Checkpointer:
 
     def __init__(self, model: MUNIT, directory: str, keep: int = 3, chief: bool = True):
         self.model = model
-        # With train.ema_beta, the averaged generators' weights, as a list: Keras 3 layers kept
+        # With train.ema_beta, the averaged generators' weights, as lists: Keras 3 layers kept
         # in Python lists (blocks, res_blocks) are not tf.train-tracked, so a network reaches a
         # checkpoint only through the variable lists that hold its weights (the optimisers', here).
-        averages = {}
+        lists = {}
         if model.gen_a_ema is not None:
-            averages["generator_averages"] = list(model.gen_a_ema.weights + model.gen_b_ema.weights)
+            lists["generator_averages"] = list(model.gen_a_ema.weights + model.gen_b_ema.weights)
+        if model.spectral_vectors:  # spectral normalisation's power-iteration state
+            lists["spectral_vectors"] = model.spectral_vectors
         self.checkpoint = tf.train.Checkpoint(
             gen_a=model.gen_a,
             gen_b=model.gen_b,
@@ -87,7 +89,7 @@ class Checkpointer:
             gen_optimizer=model.gen_optimizer,
             dis_optimizer=model.dis_optimizer,
             skipped_updates=model.skipped_updates,
-            **averages,
+            **lists,
         )
         self.chief = chief
         self.directory = directory if chief else os.path.join(directory, f".worker-{os.getpid()}")

@@ -27,6 +27,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def synthetic_classifiers(tmp_path_factory):
+    """The synthetic data's classifiers at 32x32, trained small (256 images, one epoch) into a
+    cache of this session's: real networks, loaded as evaluation loads them, in seconds; every
+    evaluation of the tests (the pipeline's too, in its processes) finds them there."""
+    from munit_tf.evaluation import synthetic_classifier
+
+    cache = str(tmp_path_factory.mktemp("munit-tf-cache"))
+    os.environ["MUNIT_TF_CACHE"] = cache  # subprocesses started by tests inherit it
+    for domain in synthetic_classifier.HEADS:
+        model = synthetic_classifier.train(domain, 32, count=256, epochs=1)
+        name = synthetic_classifier.file_name(domain, 32, 0)
+        synthetic_classifier.save(model, os.path.join(cache, name))
+    return cache
+
+
 @pytest.fixture(scope="session")
 def synthetic_data(tmp_path_factory):
     """The synthetic dataset at 32x32 (the tiny preset's size), prepared by the Beam job."""

@@ -1,12 +1,12 @@
 """The imaginaire recipe's options, each alone: hinge loss, TTUR, constant rate, orthogonal init,
-the generators' EMA (its update, under MirroredStrategy too, and what translates and exports)."""
+the generators' EMA and spectral normalisation (each under MirroredStrategy too)."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from munit_tf import losses, serving, training
+from munit_tf import layers, losses, serving, training
 from munit_tf.config import ConfigError, load_config
 from munit_tf.model import MUNIT
 from munit_tf.optimizers import StepLR
@@ -124,3 +124,82 @@ def test_the_ema_under_mirrored_strategy_equals_one_device():
     for one, two in zip(*results):
         np.testing.assert_allclose(two, one, rtol=1e-4, atol=2e-6)
     assert sum(not np.allclose(a, b) for a, b in zip(results[1], before)) > len(before) // 2
+
+
+SN = ["gen.spectral_norm=true", "dis.spectral_norm=true"]
+
+
+def _normalized_kernels(model):
+    """(layer path, kernel / sigma as the forward pass uses it) of every normalised kernel."""
+    out = []
+    for network in (model.gen_a, model.dis_a):
+        for layer in network._flatten_layers(include_self=False):
+            if not getattr(layer, "spectral_norm", False):
+                continue
+            if isinstance(layer, layers.ConvBlock):
+                out.append((layer.name, layer.kernel))
+            elif isinstance(layer, layers.MLP):
+                out += [
+                    (d.path, layers.spectrally_normalized(d.kernel, u))
+                    for d, u in zip(layer.dense, layer.sn_u)
+                ]
+    return out
+
+
+def test_spectral_norm_bounds_every_kernels_largest_singular_value_by_one():
+    model = training.build_model(load_config("tiny", SN))
+    assert len(model.spectral_vectors) > 20
+
+    def top_singular_values():
+        return {
+            name: np.linalg.svd(np.asarray(k).reshape(-1, k.shape[-1]), compute_uv=False)[0]
+            for name, k in _normalized_kernels(model)
+        }
+
+    # |W v| never overestimates sigma: a normalised kernel's norm is >= 1 from the first step
+    assert min(top_singular_values().values()) >= 1 - 1e-4
+    for _ in range(300):  # and the power iteration brings it down to 1
+        model.power_iteration(model.gen_a, model.dis_a)
+    for name, value in top_singular_values().items():
+        assert 1 - 1e-4 <= value <= 1.01, name
+    plain = MUNIT(load_config("tiny"))
+    assert plain.spectral_vectors == []  # the reference has none
+
+
+def test_a_spectrally_normalised_step_trains_iterates_and_resumes(tmp_path):
+    config = load_config("tiny", SN)
+    model = training.build_model(config)
+    before = [v.numpy() for v in model.spectral_vectors]
+    history = _fit(model)
+    assert all(np.isfinite(v).all() for v in history.values())
+    after = [v.numpy() for v in model.spectral_vectors]
+    assert all(not np.allclose(a, b) for a, b in zip(after, before))  # one iteration per update
+    path = training.Checkpointer(model, str(tmp_path)).save()
+    restored = training.build_model(config)
+    training.Checkpointer(restored, str(tmp_path)).restore(path)
+    for mine, theirs in zip(restored.spectral_vectors, model.spectral_vectors):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    codes = np.zeros((2, 4), np.float32)
+    expected = model.translate(BATCH[0], "a2b", style=codes)
+    np.testing.assert_array_equal(restored.translate(BATCH[0], "a2b", style=codes), expected)
+
+
+def test_spectral_norm_under_mirrored_strategy_equals_one_device():
+    config = load_config("tiny", SN + ["train.batch_size=2"])
+    keras.utils.set_random_seed(0)
+    initial = MUNIT(config).get_weights()
+    results = []
+    for strategy in (
+        tf.distribute.get_strategy(),
+        tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]),
+    ):
+        with strategy.scope():
+            model = MUNIT(config)
+            model.compile(
+                gen_optimizer=keras.optimizers.SGD(0.1), dis_optimizer=keras.optimizers.SGD(0.1)
+            )
+        model.set_weights(initial)
+        _fit(model)
+        results.append([v.numpy() for v in model.spectral_vectors])
+    for one, two in zip(*results):
+        np.testing.assert_allclose(two, one, rtol=1e-4, atol=1e-5)

@@ -57,32 +57,31 @@ def true_translations(direction: str, contents, size: int, styles: int, seed: in
     return np.stack(out).astype(np.float32) / 255.0
 
 
-def direction_bounds(direction: str, source: dict, target: dict, styles: int, seeds) -> dict:
+def direction_bounds(
+    direction: str, source: dict, target: dict, styles: int, seeds, judge=None
+) -> dict:
     """{metric: {"floor": {name: value}, "ceiling": {"paired_truth": summary over seeds}}}.
 
-    ``source`` / ``target``: ``{"images": [0, 1], "masks", "contents"}`` of the test split.
+    ``source`` / ``target``: ``{"images": [0, 1], "masks", "contents"}`` of the test split;
+    ``judge`` (``protocol.SyntheticJudge``) adds the metrics of the synthetic classifiers.
     """
 
     def repeated(images):  # a translator that ignores the style code: K equal outputs
         return np.repeat(np.asarray(images)[:, None], styles, axis=1)
 
-    floors = {
-        "input": ground_truth.score_direction(direction, repeated(source["images"]), source, target)
-    }
+    def score(translations, seed=0):
+        scores = ground_truth.score_direction(direction, translations, source, target)
+        if judge is not None:
+            scores.update(judge.scores(direction, translations * 2.0 - 1.0, seed))
+        return scores
+
+    floors = {"input": score(repeated(source["images"]))}
     if direction == "a2b":
         colour = mean_colour(target["images"], target["masks"])
-        filled = fill(source["masks"], colour)
-        floors["mean_colour_fill"] = ground_truth.score_direction(
-            direction, repeated(filled), source, target
-        )
+        floors["mean_colour_fill"] = score(repeated(fill(source["masks"], colour)))
     size = np.asarray(source["images"]).shape[1]
     per_seed = [
-        ground_truth.score_direction(
-            direction,
-            true_translations(direction, source["contents"], size, styles, seed),
-            source,
-            target,
-        )
+        score(true_translations(direction, source["contents"], size, styles, seed), seed)
         for seed in seeds
     ]
     bounds = {}
@@ -94,35 +93,54 @@ def direction_bounds(direction: str, source: dict, target: dict, styles: int, se
     return bounds
 
 
-def guided_bounds(sources: dict, references: dict) -> dict:
-    """Bounds of ``guided_a2b/reference_color_error`` over every (source, reference) pair:
-    floor the mean-B-colour fill, ceiling the source's content in the reference's true style."""
+def guided_bounds(sources: dict, references: dict, judge=None) -> dict:
+    """Bounds of ``guided_a2b/reference_color_error`` (and ``texture_accuracy`` with a
+    ``judge``) over every (source, reference) pair: floor the mean-B-colour fill, ceiling the
+    source's content drawn in the reference's true style."""
     n = len(references["images"])
     size = np.asarray(sources["images"]).shape[1]
     colour = mean_colour(references["images"], references["masks"])
     filled = fill(sources["masks"], colour)
-    floor, ceiling = [], []
-    for i, content in enumerate(sources["contents"]):
-        for j in range(n):
-            reference, reference_mask = references["images"][j], references["masks"][j]
-            truth = (
-                synthetic.render_b(
-                    _content(content),
-                    _style(references["styles"][j]),
-                    size,
-                    np.random.default_rng([i, j]),
-                ).astype(np.float32)
-                / 255.0
-            )
-            floor.append(
-                ground_truth.color_error(filled[i], sources["masks"][i], reference, reference_mask)
-            )
-            ceiling.append(
-                ground_truth.color_error(truth, sources["masks"][i], reference, reference_mask)
-            )
-    return {
+    truths = (
+        np.stack(
+            [
+                np.stack(
+                    [
+                        synthetic.render_b(
+                            _content(content), _style(style), size, np.random.default_rng([i, j])
+                        )
+                        for j, style in enumerate(references["styles"])
+                    ]
+                )
+                for i, content in enumerate(sources["contents"])
+            ]
+        ).astype(np.float32)
+        / 255.0
+    )
+    pairs = [(i, j) for i in range(len(sources["contents"])) for j in range(n)]
+
+    def error(images, i, j):
+        mask, reference = sources["masks"][i], references["images"][j]
+        return ground_truth.color_error(images, mask, reference, references["masks"][j])
+
+    out = {
         "reference_color_error": {
-            "floor": {"mean_colour_fill": float(np.mean(floor))},
-            "ceiling": {"paired_truth": float(np.mean(ceiling))},
+            "floor": {
+                "mean_colour_fill": float(np.mean([error(filled[i], i, j) for i, j in pairs]))
+            },
+            "ceiling": {
+                "paired_truth": float(np.mean([error(truths[i, j], i, j) for i, j in pairs]))
+            },
         }
     }
+    if judge is not None:
+        fills = np.repeat(filled[:, None], n, axis=1)
+        accuracy = {
+            name: float(np.mean(judge.texture_accuracy(images * 2.0 - 1.0, references["styles"])))
+            for name, images in (("mean_colour_fill", fills), ("paired_truth", truths))
+        }
+        out["texture_accuracy"] = {
+            "floor": {"mean_colour_fill": accuracy["mean_colour_fill"]},
+            "ceiling": {"paired_truth": accuracy["paired_truth"]},
+        }
+    return out

@@ -107,9 +107,12 @@ class GroundTruthLog(keras.callbacks.Callback):
             )
             self.domains = None
             return
+        self.judge = protocol.synthetic_judge(self.domains, log=self.log)
         bounds_path = os.path.join(self.log_dir, BOUNDS_NAME)
         if not os.path.exists(bounds_path) and self.domains["a"]["contents"] is not None:
-            bounds = protocol.metric_bounds(self.domains, self.styles, self.seeds, self.references)
+            bounds = protocol.metric_bounds(
+                self.domains, self.styles, self.seeds, self.references, self.judge
+            )
             os.makedirs(self.log_dir, exist_ok=True)
             with open(bounds_path, "w") as handle:
                 json.dump(bounds, handle, indent=2)
@@ -130,7 +133,7 @@ class GroundTruthLog(keras.callbacks.Callback):
     def evaluate(self, step: int) -> dict:
         started, cpu_started = time.time(), _cpu()
         scores = protocol.ground_truth_scores(
-            self.client, self.domains, self.styles, self.seeds, self.references
+            self.client, self.domains, self.styles, self.seeds, self.references, self.judge
         )
         record = {
             "step": step,
@@ -155,6 +158,7 @@ class GroundTruthLog(keras.callbacks.Callback):
             "b2a/outline_f_score",
             "a2b/diversity",
             "guided_a2b/reference_color_error",
+            "guided_a2b/texture_accuracy",
         )
         self.log(
             f"step {step} ground truth: "

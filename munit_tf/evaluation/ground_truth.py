@@ -22,7 +22,14 @@ import numpy as np
 from scipy import ndimage
 
 from munit_tf.data.synthetic import BACKGROUND, outline_width
-from munit_tf.evaluation.metrics import frechet_distance, pairwise_diversity
+from munit_tf.evaluation.metrics import (
+    conditional_inception_score,
+    fid,
+    frechet_distance,
+    inception_score,
+    kid,
+    pairwise_diversity,
+)
 
 FOREGROUND_THRESHOLD = 0.15
 
@@ -183,3 +190,34 @@ def guided_scores(matrix: np.ndarray, sources: dict, references: dict, random_st
             content_iou(matrix.reshape(-1, *matrix.shape[2:]), np.repeat(sources["masks"], n, 0))
         ),
     }
+
+
+def classifier_scores(direction: str, predictions: dict, real_features, seed: int) -> dict:
+    """Metrics through the synthetic data's own classifiers (``synthetic_classifier.py``).
+
+    ``predictions``: the target domain's classifier on (N, K) translations, {"features":
+    (N, K, F), head: (N, K, classes)}; ``real_features``: (M, F) of real target images.
+    synthetic_fid / synthetic_kid: the first style of each input against real images;
+    synthetic_is / synthetic_cis: IS and CIS of the texture head (a2b) or family head (b2a);
+    a2b texture_spread: the share of textures that an input's K styles reach, up to K.
+    """
+    features = predictions["features"][:, 0]
+    head = predictions["texture"] if direction == "a2b" else predictions["family"]
+    scores = {
+        "synthetic_fid": fid(features, real_features),
+        "synthetic_kid": kid(features, real_features, seed=seed)[0],
+        "synthetic_is": inception_score(head.reshape(-1, head.shape[-1])),
+        "synthetic_cis": conditional_inception_score(head),
+    }
+    if direction == "a2b":
+        reached = [len(set(np.argmax(p, -1))) for p in predictions["texture"]]
+        scores["texture_spread"] = float(np.mean(reached) / min(head.shape[1], head.shape[2]))
+    return scores
+
+
+def texture_accuracy(texture_probabilities: np.ndarray, reference_textures) -> list[float]:
+    """Per (source, reference) pair: 1 where the guided translation's predicted texture is the
+    reference's true one. ``texture_probabilities``: (sources, references, 5)."""
+    predicted = np.argmax(texture_probabilities, -1)
+    truth = np.asarray(reference_textures).astype(int)[None, :]
+    return list((predicted == truth).astype(float).ravel())

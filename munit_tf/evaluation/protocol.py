@@ -23,7 +23,7 @@ from munit_tf import feature_networks, styles
 from munit_tf.data import dataset as data_lib
 from munit_tf.data import schema
 from munit_tf.errors import InvalidInput, OutputExists
-from munit_tf.evaluation import bounds, ground_truth, metrics, report
+from munit_tf.evaluation import bounds, ground_truth, metrics, report, synthetic_classifier
 from munit_tf.pixels import to_uint8
 from munit_tf.serving.client import TranslatorClient
 
@@ -98,6 +98,40 @@ def translate_styles(
     return np.stack(outputs)
 
 
+class SyntheticJudge:
+    """The synthetic data's own classifiers, with the real test images' features: they score
+    translations where no ImageNet network is available (``synthetic_classifier.py``)."""
+
+    def __init__(self, domains: dict, log=print):
+        size = int(domains["a"]["images"].shape[1])
+        self.models = {d: synthetic_classifier.load(d, size, log=log) for d in "ab"}
+        self.real = {
+            d: synthetic_classifier.predict(self.models[d], domains[d]["images"])["features"]
+            for d in "ab"
+        }
+
+    def scores(self, direction: str, translations: np.ndarray, seed: int) -> dict:
+        """synthetic_fid/kid/is/cis (and texture_spread) of (N, K) translations in [-1, 1]."""
+        target = direction[2]
+        predictions = synthetic_classifier.predict(self.models[target], translations)
+        return ground_truth.classifier_scores(direction, predictions, self.real[target], seed)
+
+    def texture_accuracy(self, matrix: np.ndarray, reference_styles) -> list[float]:
+        """Per pair of a (sources, references) matrix of guided a2b translations in [-1, 1]."""
+        textures = synthetic_classifier.predict(self.models["b"], matrix)["texture"]
+        return ground_truth.texture_accuracy(textures, np.asarray(reference_styles)[:, 0])
+
+
+def synthetic_judge(domains: dict, skipped: dict | None = None, log=print):
+    """The synthetic classifiers when the data has the synthetic ground truth, else None (and
+    why, in ``skipped``)."""
+    if domains["a"]["contents"] is None or domains["b"]["styles"] is None:
+        if skipped is not None:
+            skipped["synthetic_features"] = "the data has no synthetic labels (synthetic only)"
+        return None
+    return SyntheticJudge(domains, log)
+
+
 def _classifier(path):
     import keras
 
@@ -147,6 +181,7 @@ def evaluate(
         skipped["ground_truth"] = (
             "the data has no silhouette masks at the model's image size (synthetic data only)"
         )
+    judge = synthetic_judge(domains, skipped, log)
     real_features = {}
     if "fid_kid" in extractors:
         real_features = {d: extractors["fid_kid"](domains[d]["images"]) for d in "ab"}
@@ -170,6 +205,9 @@ def evaluate(
                 )
                 for name, value in scores.items():
                     record(direction, name, value)
+                if judge is not None:
+                    for name, value in judge.scores(direction, outputs, seed).items():
+                        record(direction, name, value)
             else:
                 diversity = np.mean([metrics.pairwise_diversity(t) for t in unit])
                 record(direction, "diversity", float(diversity))
@@ -210,7 +248,7 @@ def evaluate(
                 )
                 record(direction, "cis", metrics.conditional_inception_score(probabilities))
 
-    guided, figures = _example_guided(client, domains, options, outputs_seed0, skipped)
+    guided, figures = _example_guided(client, domains, options, outputs_seed0, skipped, judge)
     summary = {
         direction: {name: metrics.summarize(values) for name, values in values_by_name.items()}
         for direction, values_by_name in per_seed.items()
@@ -225,7 +263,9 @@ def evaluate(
         "metrics": summary,
         # floors (trivial translators) and ceilings (the paired ground truth) of each metric
         "bounds": (
-            metric_bounds(domains, options.num_styles, options.seeds, pairs) if has_truth else {}
+            metric_bounds(domains, options.num_styles, options.seeds, pairs, judge)
+            if has_truth
+            else {}
         ),
         "skipped": skipped,
         "protocol": {
@@ -269,7 +309,9 @@ def _reference_matrix(client, sources: np.ndarray, references: np.ndarray) -> np
     return np.stack(columns, axis=1)
 
 
-def ground_truth_scores(client, domains: dict, num_styles: int, seeds, references: int) -> dict:
+def ground_truth_scores(
+    client, domains: dict, num_styles: int, seeds, references: int, judge=None
+) -> dict:
     """The ground-truth metrics alone, as ``{"a2b/content_iou": summary, ...}``: what the
     training log and the learning curves record. The same draws as ``evaluate`` for the same
     inputs, styles and seeds, so the numbers agree with its metrics.json."""
@@ -284,6 +326,8 @@ def ground_truth_scores(client, domains: dict, num_styles: int, seeds, reference
             if first is None:
                 first = outputs[:, 0]
             scores = ground_truth.score_direction(direction, outputs, unit[source], unit[target])
+            if judge is not None:
+                scores.update(judge.scores(direction, outputs * 2.0 - 1.0, seed))
             for name, value in scores.items():
                 per_seed.setdefault(f"{direction}/{name}", []).append(value)
     summary = {name: metrics.summarize(values) for name, values in per_seed.items()}
@@ -292,6 +336,8 @@ def ground_truth_scores(client, domains: dict, num_styles: int, seeds, reference
     guided = ground_truth.guided_scores(
         _unit(matrix), _first(unit["a"], n), _first(unit["b"], n), first[:n]
     )
+    if judge is not None:
+        guided["texture_accuracy"] = judge.texture_accuracy(matrix, domains["b"]["styles"][:n])
     summary.update(
         {f"guided_a2b/{name}": metrics.summarize(v, over="pairs") for name, v in guided.items()}
     )
@@ -308,20 +354,22 @@ def _unit_domain(domain: dict) -> dict:
     return {**domain, "images": _unit(domain["images"])}
 
 
-def metric_bounds(domains: dict, num_styles: int, seeds, guided_pairs: int) -> dict:
+def metric_bounds(domains: dict, num_styles: int, seeds, guided_pairs: int, judge=None) -> dict:
     """Floors and ceilings of every ground-truth metric (``bounds.py``), as metrics.json keeps
     them: ``{group: {metric: {"floor": {...}, "ceiling": {...}}}}``."""
     a, b = _unit_domain(domains["a"]), _unit_domain(domains["b"])
     out = {
-        "a2b": bounds.direction_bounds("a2b", a, b, num_styles, seeds),
-        "b2a": bounds.direction_bounds("b2a", b, a, num_styles, seeds),
+        "a2b": bounds.direction_bounds("a2b", a, b, num_styles, seeds, judge),
+        "b2a": bounds.direction_bounds("b2a", b, a, num_styles, seeds, judge),
     }
     if guided_pairs and b["styles"] is not None:
-        out["guided_a2b"] = bounds.guided_bounds(_first(a, guided_pairs), _first(b, guided_pairs))
+        out["guided_a2b"] = bounds.guided_bounds(
+            _first(a, guided_pairs), _first(b, guided_pairs), judge
+        )
     return out
 
 
-def _example_guided(client, domains, options, outputs_seed0, skipped):
+def _example_guided(client, domains, options, outputs_seed0, skipped, judge=None):
     """Sources (A) x references (B): the matrix figure and, with masks, how well colours follow."""
     n = min(options.references, len(domains["a"]["images"]), len(domains["b"]["images"]))
     sources, references = domains["a"]["images"][:n], domains["b"]["images"][:n]
@@ -343,6 +391,8 @@ def _example_guided(client, domains, options, outputs_seed0, skipped):
             _unit_domain(_first(domains["b"], n)),
             _unit(outputs_seed0["a2b"][:n, 0]),
         )
+        if judge is not None:
+            scores["texture_accuracy"] = judge.texture_accuracy(matrix, domains["b"]["styles"][:n])
         guided = {name: metrics.summarize(v, over="pairs") for name, v in scores.items()}
     return guided, [figure]
 

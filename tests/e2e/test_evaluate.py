@@ -3,6 +3,7 @@ browser."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -48,18 +49,29 @@ def test_evaluate_reports_every_metric_family(run, synthetic_data, tmp_path, cap
         result["metrics"]["b2a"],
         result["metrics"]["guided_a2b"],
     )
-    assert set(a2b) == {
+    synthetic = {"synthetic_fid", "synthetic_kid", "synthetic_is", "synthetic_cis"}
+    assert (
+        set(a2b)
+        == {
+            "content_iou",
+            "style_distance",
+            "diversity",
+            "fid",
+            "kid",
+            "lpips_diversity",
+            "is",
+            "cis",
+            "texture_spread",
+        }
+        | synthetic
+    )
+    assert set(b2a) == {"outline_f_score", "diversity", "fid", "kid", "lpips_diversity"} | synthetic
+    assert set(guided) == {
+        "reference_color_error",
+        "random_style_color_error",
         "content_iou",
-        "style_distance",
-        "diversity",
-        "fid",
-        "kid",
-        "lpips_diversity",
-        "is",
-        "cis",
+        "texture_accuracy",
     }
-    assert set(b2a) == {"outline_f_score", "diversity", "fid", "kid", "lpips_diversity"}
-    assert set(guided) == {"reference_color_error", "random_style_color_error", "content_iou"}
     assert all(v["n"] == 2 and np.isfinite(v["mean"]) for v in a2b.values())
     assert 0 <= a2b["content_iou"]["mean"] <= 1 and a2b["is"]["mean"] >= 1
     protocol = result["protocol"]
@@ -75,9 +87,14 @@ def test_evaluate_reports_every_metric_family(run, synthetic_data, tmp_path, cap
     assert result["skipped"] == {}
     # every ground-truth metric with its range: trivial translators below, the paired truth above
     bounds = result["bounds"]
-    assert set(bounds["a2b"]) == {"content_iou", "style_distance", "diversity"}
-    assert set(bounds["b2a"]) == {"outline_f_score", "diversity"}
-    assert set(bounds["guided_a2b"]) == {"reference_color_error"}
+    assert set(bounds["a2b"]) == {
+        "content_iou",
+        "style_distance",
+        "diversity",
+        "texture_spread",
+    } | (synthetic)
+    assert set(bounds["b2a"]) == {"outline_f_score", "diversity"} | synthetic
+    assert set(bounds["guided_a2b"]) == {"reference_color_error", "texture_accuracy"}
     iou = bounds["a2b"]["content_iou"]
     assert iou["floor"]["input"] < iou["ceiling"]["paired_truth"]["mean"]
     assert iou["ceiling"]["paired_truth"]["n"] == 2
@@ -129,5 +146,5 @@ def test_report_renders_in_headless_chromium_with_every_image(run, synthetic_dat
     assert "<title>munit-tf report: 5/5 images loaded</title>" in result.stdout
     assert "content_iou" in result.stdout and "Example-guided translation" in result.stdout
     # one evaluation seed: no "± 0.0000", and each metric's floor and ceiling in the table
-    assert "(1 seed)" in result.stdout and "± 0.0000" not in result.stdout
+    assert "(1 seed)" in result.stdout and not re.search(r"± [0-9.]+ \(1 seed", result.stdout)
     assert "ceiling: paired ground truth" in result.stdout and "mean_colour_fill" in result.stdout
