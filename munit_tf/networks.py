@@ -26,6 +26,15 @@ from munit_tf.layers import (
 )
 
 
+def _build_chain(layers, input_shape) -> None:
+    """Build conv layers that run one after the other (with spectral normalisation the
+    enclosing layer makes its own state in ``build``, so its sublayers must exist by then)."""
+    shape = input_shape
+    for layer in layers:
+        layer.build(shape)
+        shape = (shape[0], None, None, layer.filters)
+
+
 @keras.saving.register_keras_serializable(package="munit_tf")
 class StyleEncoder(keras.layers.Layer):
     """7x7 conv, two channel-doubling stride-2 convs, more stride-2 convs, global pool, 1x1 conv.
@@ -69,13 +78,8 @@ class StyleEncoder(keras.layers.Layer):
     def build(self, input_shape):
         if not self.spectral_norm:  # the sublayers build on their first call, as ever
             return super().build(input_shape)
-        shape = input_shape
-        for block in self.blocks:
-            block.build(shape)
-            shape = (shape[0], None, None, block.filters)
-        self.project.build(shape)
-        if self.spectral_norm:
-            self.sn_u = spectral_vector(self, self.style_dim, "sn_u")
+        _build_chain(self.blocks + [self.project], input_shape)
+        self.sn_u = spectral_vector(self, self.style_dim, "sn_u")
         self.built = True
 
     def power_iteration(self):
@@ -330,11 +334,7 @@ class _DiscriminatorScale(keras.layers.Layer):
     def build(self, input_shape):
         if not self.spectral_norm:  # the sublayers build on their first call, as ever
             return super().build(input_shape)
-        shape = input_shape
-        for block in self.blocks:
-            block.build(shape)
-            shape = (shape[0], None, None, block.filters)
-        self.out.build(shape)
+        _build_chain(self.blocks + [self.out], input_shape)
         self.sn_u = spectral_vector(self, 1, "sn_u")
         self.built = True
 

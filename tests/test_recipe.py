@@ -101,8 +101,10 @@ def test_the_ema_and_the_trained_weights_both_resume_from_a_checkpoint(tmp_path)
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
 
 
-def test_the_ema_under_mirrored_strategy_equals_one_device():
-    config = load_config("tiny", ["train.ema_beta=0.5", "train.batch_size=2"])
+def _one_device_then_two_replicas(config, read) -> list:
+    """``read(model)`` after one step from the same weights, on one device then on two replicas
+    under MirroredStrategy. SGD: Adam's normalised update of near-zero gradients (biases before
+    an instance norm) would magnify the replicas' float rounding."""
     keras.utils.set_random_seed(0)
     initial = MUNIT(config).get_weights()
     results = []
@@ -112,18 +114,23 @@ def test_the_ema_under_mirrored_strategy_equals_one_device():
     ):
         with strategy.scope():
             model = MUNIT(config)
-            # SGD: Adam's normalised update of near-zero gradients (biases before an instance
-            # norm) would magnify the replicas' float rounding
             model.compile(
                 gen_optimizer=keras.optimizers.SGD(0.1), dis_optimizer=keras.optimizers.SGD(0.1)
             )
         model.set_weights(initial)
-        before = [v.numpy() for v in model.gen_a_ema.weights]
+        before = read(model)
         _fit(model)
-        results.append([v.numpy() for v in model.gen_a_ema.weights])
-    for one, two in zip(*results):
-        np.testing.assert_allclose(two, one, rtol=1e-4, atol=2e-6)
-    assert sum(not np.allclose(a, b) for a, b in zip(results[1], before)) > len(before) // 2
+        results.append((before, read(model)))
+    return results
+
+
+def test_the_ema_under_mirrored_strategy_equals_one_device():
+    config = load_config("tiny", ["train.ema_beta=0.5", "train.batch_size=2"])
+    averages = lambda model: [v.numpy() for v in model.gen_a_ema.weights]  # noqa: E731
+    (_, one), (before, two) = _one_device_then_two_replicas(config, averages)
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=2e-6)
+    assert sum(not np.allclose(a, b) for a, b in zip(two, before)) > len(before) // 2
 
 
 SN = ["gen.spectral_norm=true", "dis.spectral_norm=true"]
@@ -185,21 +192,9 @@ def test_a_spectrally_normalised_step_trains_iterates_and_resumes(tmp_path):
 
 
 def test_spectral_norm_under_mirrored_strategy_equals_one_device():
+    vectors = lambda model: [v.numpy() for v in model.spectral_vectors]  # noqa: E731
     config = load_config("tiny", SN + ["train.batch_size=2"])
-    keras.utils.set_random_seed(0)
-    initial = MUNIT(config).get_weights()
-    results = []
-    for strategy in (
-        tf.distribute.get_strategy(),
-        tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]),
-    ):
-        with strategy.scope():
-            model = MUNIT(config)
-            model.compile(
-                gen_optimizer=keras.optimizers.SGD(0.1), dis_optimizer=keras.optimizers.SGD(0.1)
-            )
-        model.set_weights(initial)
-        _fit(model)
-        results.append([v.numpy() for v in model.spectral_vectors])
-    for one, two in zip(*results):
-        np.testing.assert_allclose(two, one, rtol=1e-4, atol=1e-5)
+    (_, one), (before, two) = _one_device_then_two_replicas(config, vectors)
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+    assert all(not np.allclose(a, b) for a, b in zip(two, before))
