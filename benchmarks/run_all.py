@@ -11,6 +11,7 @@ Efficiency is reported against the peak measured in the same run (a 3x3, 256->25
 from __future__ import annotations
 
 import datetime
+import glob
 import json
 import os
 import platform
@@ -100,14 +101,61 @@ def quality_section() -> list[str]:
     return lines + [""]
 
 
+CURVE_METRICS = (
+    "a2b/content_iou",
+    "b2a/outline_f_score",
+    "guided_a2b/texture_accuracy",
+    "guided_a2b/reference_color_error",
+    "guided_a2b/random_style_color_error",
+    "a2b/diversity",
+    "a2b/synthetic_fid",
+)
+
+
+def curves_section() -> list[str]:
+    """RESULTS.md's learning curves, from the curve.json files that ``convergence.py`` wrote and
+    that were copied to benchmarks/curves/ (with their PNG)."""
+    folder = os.path.join(HERE, "curves")
+    paths = sorted(glob.glob(os.path.join(folder, "*.json")))
+    if not paths:
+        return []
+    lines = [
+        "## Learning curves (synthetic test split, `benchmarks/convergence.py`)",
+        "",
+        "Each run scored at step 0 and every K steps on 32 test inputs per domain, 8 styles, 3 "
+        "evaluation seeds (means below), beside each metric's floor (trivial translators) and "
+        "ceiling (the paired ground truth). Minutes are training minutes on the machine named.",
+        "",
+        "| run | machine | steps | minutes | " + " | ".join(CURVE_METRICS) + " |",
+        "|---|---|---|---|" + "---|" * len(CURVE_METRICS),
+    ]
+    for path in paths:
+        curve = json.load(open(path))
+        last = curve["records"][-1]
+        values = [
+            f"{last['metrics'][m]:.3f}" if m in last["metrics"] else "-" for m in CURVE_METRICS
+        ]
+        name = os.path.splitext(os.path.basename(path))[0]
+        lines.append(
+            f"| {name} | {curve['machine']} | {last['step']} | {last['train_seconds'] / 60:.1f} | "
+            + " | ".join(values)
+            + " |"
+        )
+    for png in sorted(glob.glob(os.path.join(folder, "*.png"))):
+        lines += ["", f"![{os.path.basename(png)}](curves/{os.path.basename(png)})"]
+    return lines + [""]
+
+
 def rewrite_quality_section():
-    """``--quality-only``: replace that table in RESULTS.md after a new precision_quality.py run,
-    keeping the timings (which take 20 minutes to measure again)."""
+    """``--quality-only``: replace the quality tables (precision, learning curves) in RESULTS.md
+    after new runs, keeping the timings (which take 20 minutes to measure again)."""
     path = os.path.join(HERE, "RESULTS.md")
     text = open(path).read()
     start = text.find(QUALITY_HEADING)
     text = (
-        (text if start < 0 else text[:start]).rstrip("\n") + "\n\n" + "\n".join(quality_section())
+        (text if start < 0 else text[:start]).rstrip("\n")
+        + "\n\n"
+        + "\n".join(quality_section() + curves_section())
     )
     with open(path, "w") as handle:
         handle.write(text)
@@ -255,7 +303,7 @@ def main():
         f"({consumed:.2f} images/s).",
         "",
     ]
-    lines += quality_section()
+    lines += quality_section() + curves_section()
     with open(os.path.join(HERE, "RESULTS.md"), "w") as handle:
         handle.write("\n".join(lines))
     print("\n".join(lines))
