@@ -198,3 +198,22 @@ def test_spectral_norm_under_mirrored_strategy_equals_one_device():
     for a, b in zip(one, two):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
     assert all(not np.allclose(a, b) for a, b in zip(two, before))
+
+
+def test_presets_combine_with_plus_and_the_imaginaire_recipe_sets_only_its_fields():
+    combined = load_config("tiny+imaginaire")
+    tiny = load_config("tiny")
+    assert combined.name == "tiny+imaginaire"
+    assert combined.gen.dim == tiny.gen.dim and combined.data == tiny.data  # tiny's own fields
+    assert (combined.dis.gan_type, combined.gen.init, combined.dis.init) == (
+        "hinge",
+        "orthogonal",
+        "orthogonal",
+    )
+    assert combined.gen.spectral_norm and combined.dis.spectral_norm
+    assert (combined.optim.dis_lr_ratio, combined.optim.lr_policy) == (4.0, "constant")
+    assert combined.optim.weight_decay == 0.0 and combined.train.ema_beta == 0.999
+    assert combined.loss.recon_x_w == 1.0 and combined.loss.recon_x_cyc_w == 1.0
+    model = training.build_model(combined)
+    history = _fit(model)
+    assert all(np.isfinite(v).all() for v in history.values())
