@@ -1,5 +1,6 @@
 """The synthetic dataset's ground truth, the TFRecord schema and the tf.data reader."""
 
+import json
 import os
 
 import numpy as np
@@ -19,6 +20,27 @@ def test_synthetic_examples_are_deterministic_and_varied():
     families = {synthetic.example("a", i)["content"][0] for i in range(60)}
     textures = {synthetic.example("b", i)["style"][0] for i in range(60)}
     assert len(families) == len(synthetic.FAMILIES) and len(textures) == len(synthetic.TEXTURES)
+
+
+def test_every_texture_shows_on_its_shape_and_solid_alone_is_flat():
+    """The texture is laid out on the shape: however small the shape, a textured fill shows
+    both colours (version 1 drew it across the image, and a small shape often showed a single
+    stripe), and a style's two colours differ."""
+    spreads = {name: [] for name in synthetic.TEXTURES}
+    for index in range(150):
+        example = synthetic.example("b", index, size=64)
+        style = example["style"]
+        assert np.linalg.norm(np.subtract(style[1:4], style[4:7])) >= synthetic.MIN_COLOR_DISTANCE
+        inside = example["mask"].astype(bool)
+        for _ in range(1):  # away from the anti-aliased edge
+            inside = inside & np.roll(inside, 1, 0) & np.roll(inside, -1, 0)
+            inside = inside & np.roll(inside, 1, 1) & np.roll(inside, -1, 1)
+        pixels = example["image"][inside].astype(float) / 255
+        spread = np.linalg.norm(pixels.max(0) - pixels.min(0))
+        spreads[synthetic.TEXTURES[int(style[0])]].append(spread)
+    assert max(spreads["solid"]) < 0.02
+    for name in ("stripes", "checks", "gradient", "noise"):
+        assert min(spreads[name]) > 0.3, name
 
 
 def test_domain_b_foreground_is_the_mask_and_domain_a_draws_its_outline():
@@ -42,6 +64,8 @@ def test_domain_b_foreground_is_the_mask_and_domain_a_draws_its_outline():
 
 
 def test_tfrecords_round_trip_pixels_and_ground_truth(synthetic_data):
+    with open(os.path.join(synthetic_data, "manifest.json")) as handle:
+        assert json.load(handle)["synthetic_version"] == synthetic.VERSION
     records = tf.data.TFRecordDataset(
         schema.list_shards(synthetic_data, "train", "b"), compression_type="GZIP"
     )

@@ -31,11 +31,11 @@ def test_the_shipped_64px_classifiers_load_and_predict_what_they_were_trained_fo
         model = synthetic_classifier.load(domain, 64, log=lambda *_: pytest.fail("trained"))
         held_out = synthetic_classifier.accuracy(model, domain, 200, 64, seed=78)
         assert set(held_out) == set(heads)
-        # shapes all but perfectly; textures far above chance (1 in 5), some hard to tell apart
-        # (a smooth gradient from low-frequency noise, two close colours from a solid fill)
-        assert held_out["family"] > 0.9, (domain, held_out)
+        # shapes all but perfectly; textures nearly so (0.954 on 2,000 renderings: a gradient
+        # across a star's thin arms can pass for a solid fill); version 1's data allowed 0.63
+        assert held_out["family"] > 0.95, (domain, held_out)
         if domain == "b":
-            assert held_out["texture"] > 0.5, held_out
+            assert held_out["texture"] > 0.88, held_out
 
 
 def _one_hot(indices, classes):

@@ -528,6 +528,10 @@ def prepare(
             "seconds": round(time.time() - started, 1),
             "command": " ".join(sys.argv),
         }
+        if any(item["kind"] == "synthetic" for item in items):
+            from munit_tf.data import synthetic
+
+            manifest["synthetic_version"] = synthetic.VERSION  # of its rendering
         with open(os.path.join(staging, "manifest.json"), "w", encoding="utf-8") as handle:
             json.dump(manifest, handle, indent=2)
         _finalise(staging, output, options.shards, stats_rows)

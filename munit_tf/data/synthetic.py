@@ -3,8 +3,13 @@
 Content is a silhouette: a shape family (ellipse, rectangle, triangle, star, cross, hexagon)
 at a random position, scale, aspect and rotation. Domain A draws it as a dark outline on a light
 background (one look per content, like edge maps); domain B fills it with a random style (two
-colours, a texture: solid, stripes, checks, gradient or noise, with random frequency and angle)
-on a plain light background (many looks per content, like photos).
+clearly different colours, a texture: solid, stripes, checks, gradient or noise, with a random
+frequency and angle) on a plain light background (many looks per content, like photos). The
+texture is laid out on the shape itself (its frequency counts periods across the shape; a
+gradient or noise spans both colours within the shape), so that every texture class can be told
+from the image: one drawn across the whole image would show a small shape a single stripe, or a
+gradient too faint to see (version 1 did, and a classifier told its textures apart in only two
+thirds of held-out images).
 
 Every example is a pure function of (seed, split, domain, index), so the silhouette mask and the
 style parameters kept beside each image let evaluation score content preservation and style
@@ -26,6 +31,8 @@ DOMAINS = ("a", "b")
 BACKGROUND = np.array([0.93, 0.93, 0.91])  # the light background of both domains
 OUTLINE_COLOR = np.array([0.08, 0.08, 0.1])
 SUPERSAMPLE = 4
+VERSION = 2  # of the rendering: recorded in the manifest of prepared synthetic data
+MIN_COLOR_DISTANCE = 0.5  # RGB distance in [0, 1] between a style's two colours
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +53,7 @@ class Style:
     texture: int
     color1: tuple
     color2: tuple
-    frequency: float  # texture periods across the image
+    frequency: float  # texture periods across the shape
     angle: float  # radians
 
     def vector(self) -> list[float]:
@@ -77,13 +84,11 @@ def _saturated_color(rng: np.random.Generator) -> tuple:
 
 
 def sample_style(rng: np.random.Generator) -> Style:
-    return Style(
-        texture=int(rng.integers(len(TEXTURES))),
-        color1=_saturated_color(rng),
-        color2=_saturated_color(rng),
-        frequency=rng.uniform(2.0, 8.0),
-        angle=rng.uniform(0, math.pi),
-    )
+    texture, color1 = int(rng.integers(len(TEXTURES))), _saturated_color(rng)
+    color2 = _saturated_color(rng)
+    while np.linalg.norm(np.subtract(color1, color2)) < MIN_COLOR_DISTANCE:
+        color2 = _saturated_color(rng)  # two colours that look alike hide the texture
+    return Style(texture, color1, color2, rng.uniform(1.5, 4.0), rng.uniform(0, math.pi))
 
 
 def _outline(content: Content, size: int) -> list[tuple]:
@@ -159,28 +164,47 @@ def outline_width(size: int) -> float:
     return max(1.0, size / 48)
 
 
-def _texture(style: Style, size: int, rng: np.random.Generator) -> np.ndarray:
-    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
-    u = x * math.cos(style.angle) + y * math.sin(style.angle)
-    v = -x * math.sin(style.angle) + y * math.cos(style.angle)
-    name = TEXTURES[style.texture]
+def _texture(style: Style, content: Content, size: int, rng: np.random.Generator) -> np.ndarray:
+    """(H, W, 3) colours of the style laid out on the content's shape: u and v run from -0.5
+    to 0.5 across the shape's diameter, along the style's angle and across it."""
+    y, x = (np.mgrid[0:size, 0:size].astype(np.float32) + 0.5) / size
+    x, y = x - content.center_x, y - content.center_y
+    diameter = 2 * content.scale
+    u = (x * math.cos(style.angle) + y * math.sin(style.angle)) / diameter
+    v = (-x * math.sin(style.angle) + y * math.cos(style.angle)) / diameter
+    name, f = TEXTURES[style.texture], style.frequency
     if name == "solid":
         t = np.zeros_like(u)
     elif name == "stripes":
-        t = (np.sin(2 * math.pi * style.frequency * u) > 0).astype(np.float32)
+        t = (np.sin(2 * math.pi * f * u) > 0).astype(np.float32)
     elif name == "checks":
-        t = (
-            np.sin(2 * math.pi * style.frequency * u) * np.sin(2 * math.pi * style.frequency * v)
-        ) > 0
-        t = t.astype(np.float32)
-    elif name == "gradient":
-        t = (u - u.min()) / max(u.max() - u.min(), 1e-6)
-    else:  # noise: smooth value noise at the style's frequency
-        cells = max(2, int(round(style.frequency)))
-        grid = rng.uniform(0, 1, (cells + 1, cells + 1)).astype(np.float32)
-        t = np.asarray(Image.fromarray(grid).resize((size, size), Image.BILINEAR), dtype=np.float32)
+        t = (np.sin(2 * math.pi * f * u) * np.sin(2 * math.pi * f * v) > 0).astype(np.float32)
+    else:
+        if name == "gradient":
+            t = u
+        else:  # noise: smooth value noise, about `frequency` + 1 cells across the shape
+            cells = int(round(f)) + 1
+            grid = rng.uniform(0, 1, (cells + 2, cells + 2))
+            t = _bilinear(
+                grid,
+                np.clip((u + 0.5) * cells + 0.5, 0, cells + 1),
+                np.clip((v + 0.5) * cells + 0.5, 0, cells + 1),
+            )
+        # stretched to [0, 1] over the shape: both colours show, whatever the shape's form
+        inside = t[silhouette_mask(content, size).astype(bool)]
+        t = np.clip((t - inside.min()) / max(inside.max() - inside.min(), 1e-6), 0, 1)
     c1, c2 = np.array(style.color1, np.float32), np.array(style.color2, np.float32)
     return c1 * (1 - t[..., None]) + c2 * t[..., None]
+
+
+def _bilinear(grid: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """``grid`` sampled at fractional (row ``i``, column ``j``) positions."""
+    i0 = np.minimum(np.floor(i).astype(int), grid.shape[0] - 2)
+    j0 = np.minimum(np.floor(j).astype(int), grid.shape[1] - 2)
+    di, dj = i - i0, j - j0
+    top = grid[i0, j0] * (1 - dj) + grid[i0, j0 + 1] * dj
+    bottom = grid[i0 + 1, j0] * (1 - dj) + grid[i0 + 1, j0 + 1] * dj
+    return (top * (1 - di) + bottom * di).astype(np.float32)
 
 
 def render_a(content: Content, size: int) -> np.ndarray:
@@ -193,7 +217,7 @@ def render_a(content: Content, size: int) -> np.ndarray:
 def render_b(content: Content, style: Style, size: int, rng: np.random.Generator) -> np.ndarray:
     """Domain B: the silhouette filled with the style's texture on the light background."""
     coverage = _rasterize(_outline(content, size), size)[..., None]
-    image = BACKGROUND * (1 - coverage) + _texture(style, size, rng) * coverage
+    image = BACKGROUND * (1 - coverage) + _texture(style, content, size, rng) * coverage
     return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
 
 

@@ -22,26 +22,34 @@ import numpy as np
 from munit_tf import atomic
 from munit_tf.data import synthetic
 
-VERSION = 1  # of the architecture and training recipe; part of every file name
+VERSION = 2  # of the architecture, training recipe and data rendering; part of every file name
 TRAINING_SEED = 1_000  # the rendering seed of the training images (the data's own seed is 0)
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
 HEADS = {"a": ("family",), "b": ("texture", "family")}
 CLASSES = {"texture": len(synthetic.TEXTURES), "family": len(synthetic.FAMILIES)}
-# (training images, epochs): the shape is learnt in a few epochs, the texture takes many more
-BUDGET = {"a": (4000, 15), "b": (6000, 40)}
+# (training images, epochs). Rendered images cost nothing, so many images and few epochs: with
+# 6,000 images the texture head overfits (0.93 on its training images, 0.75 held out).
+BUDGET = {"a": (4000, 10), "b": (16000, 8)}
 
 
 def build(domain: str, size: int) -> keras.Model:
-    """Images in [-1, 1] -> {"features": (N, 96), one softmax per head of ``domain``}."""
+    """Images in [-1, 1] -> {"features": (N, 192), one softmax per head of ``domain``}.
+
+    Batch norm, not group norm: normalising each image's features by their own spatial
+    statistics hid the faint, large-scale differences (gradient against solid), and the texture
+    head stayed at 0.66. Its running statistics use momentum 0.9, not Keras' 0.99, so that they
+    have settled even after a few hundred updates. Features are the average and the maximum
+    over positions: the shape covers a small part of the image, whose background dilutes an
+    average alone."""
     inputs = keras.Input((size, size, 3))
     x = inputs
     for filters in (32, 64, 96):
-        # group norm: per image, so the network predicts as it trained (no running statistics)
         x = keras.layers.Conv2D(filters, 3, strides=2, padding="same")(x)
-        x = keras.layers.ReLU()(keras.layers.GroupNormalization(groups=8)(x))
+        x = keras.layers.ReLU()(keras.layers.BatchNormalization(momentum=0.9)(x))
         x = keras.layers.Conv2D(filters, 3, padding="same")(x)
-        x = keras.layers.ReLU()(keras.layers.GroupNormalization(groups=8)(x))
-    features = keras.layers.GlobalAveragePooling2D(name="features")(x)
+        x = keras.layers.ReLU()(keras.layers.BatchNormalization(momentum=0.9)(x))
+    pooled = [keras.layers.GlobalAveragePooling2D()(x), keras.layers.GlobalMaxPooling2D()(x)]
+    features = keras.layers.Concatenate(name="features")(pooled)
     outputs = {"features": features}
     for head in HEADS[domain]:
         outputs[head] = keras.layers.Dense(CLASSES[head], activation="softmax", name=head)(features)
@@ -76,13 +84,15 @@ def train(
     keras.utils.set_random_seed(seed)
     model = build(domain, size)
     losses = {head: "sparse_categorical_crossentropy" for head in HEADS[domain]}
+    batch = 64
+    schedule = keras.optimizers.schedules.CosineDecay(2e-3, epochs * max(1, count // batch))
     model.compile(
-        optimizer=keras.optimizers.Adam(2e-3),
+        optimizer=keras.optimizers.Adam(schedule),
         loss=losses,
         metrics={head: "accuracy" for head in HEADS[domain]},
     )
     x, y = rendered(domain, count, size)
-    model.fit(x, y, batch_size=64, epochs=epochs, shuffle=True, verbose=verbose)
+    model.fit(x, y, batch_size=batch, epochs=epochs, shuffle=True, verbose=verbose)
     return model
 
 
@@ -147,7 +157,7 @@ def main(argv=None):
     for domain in HEADS:
         model = train(domain, args.size, args.seed, verbose=2)
         path = save(model, os.path.join(args.output, file_name(domain, args.size, args.seed)))
-        held_out = accuracy(model, domain, 500, args.size, seed=TRAINING_SEED + 1)
+        held_out = accuracy(model, domain, 2000, args.size, seed=TRAINING_SEED + 1)
         print(f"{path}: held-out accuracy {held_out}")
 
 
