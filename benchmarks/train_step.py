@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from peak import around  # noqa: E402  (benchmarks/peak.py)
 
+from munit_tf import cpu  # noqa: E402
 from munit_tf.config import load_config  # noqa: E402
 from munit_tf.training import build_model  # noqa: E402
 
@@ -150,6 +151,8 @@ def main():
         "peak_memory_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2),
         "tensorflow": tf.__version__,
         "cores": os.cpu_count(),
+        "cpu": cpu.describe(),  # the instruction sets that decide these figures
+        "onednn_isa": cpu.onednn_isa(),
     }
     print(json.dumps(result, indent=2))
 

@@ -116,7 +116,9 @@ class TrainConfig:
     image_save_iter: int = 10_000
     display_size: int = 16
     seed: int = 0
-    precision: str = "float32"  # "float32", "mixed_float16" or "mixed_bfloat16"
+    # "float32", "mixed_float16", "mixed_bfloat16", or "auto": mixed_bfloat16 where the CPU has
+    # native bfloat16 (AVX512-BF16, AMX, Arm BF16), else float32 (munit_tf/cpu.py)
+    precision: str = "float32"
     jit_compile: bool = False
     strategy: str = "default"  # "default", "mirrored" or "multi_worker"
     # A departure from the reference, off by default: train D on the translations the G step makes
@@ -129,13 +131,20 @@ class TrainConfig:
     # An exponential moving average of the generators' weights (0: none): the averaged copies
     # translate (samples, evaluation, export), the trained weights keep training.
     ema_beta: float = 0.0
+    # the average's beta at update n is min(ema_beta, (1 + n) / (10 + n)), as TensorFlow's
+    # ExponentialMovingAverage with num_updates: without it, 0.999 still weighs the random
+    # initial weights 0.37 after 1,000 updates
+    ema_warmup: bool = True
     # Every eval_iter steps (0: never), the ground-truth metrics on the test split's first
     # eval_inputs images per domain, eval_styles random styles each, evaluation seeds
-    # 0..eval_seeds-1: console, TensorBoard and logs/ground_truth.jsonl. Synthetic data only.
+    # 0..eval_seeds-1, and example-guided translation of the first eval_references sources in
+    # as many references' styles (its pairs): console, TensorBoard and logs/ground_truth.jsonl.
+    # Synthetic data only.
     eval_iter: int = 0
     eval_inputs: int = 32
     eval_styles: int = 4
     eval_seeds: int = 1
+    eval_references: int = 8
 
 
 @dataclass
@@ -171,7 +180,7 @@ _CHOICES = {
     "dis.init": ("kaiming", "gaussian", "orthogonal"),
     "optim.lr_policy": ("step", "constant"),
     "optim.epsilon_placement": ("pytorch", "keras"),
-    "train.precision": ("float32", "mixed_float16", "mixed_bfloat16"),
+    "train.precision": ("float32", "mixed_float16", "mixed_bfloat16", "auto"),
     "train.strategy": ("default", "mirrored", "multi_worker"),
     "train.on_nonfinite": ("stop", "skip"),
 }

@@ -90,7 +90,8 @@ class MUNIT(keras.Model):
         elif isinstance(config, dict):
             config = from_dict(config)
         self.config = config
-        with precision.building_in(config.train.precision):
+        self.precision = precision.resolve(config.train.precision)  # "auto": this CPU's fastest
+        with precision.building_in(self.precision):
             self.gen_a = Generator(config.data.input_dim_a, config.gen, name="gen_a")
             self.gen_b = Generator(config.data.input_dim_b, config.gen, name="gen_b")
             self.dis_a = Discriminator(config.dis, name="dis_a")
@@ -108,7 +109,7 @@ class MUNIT(keras.Model):
                 reinitialize(dis, config.dis.init)
         self.gen_a_ema = self.gen_b_ema = None
         if config.train.ema_beta > 0:  # built after the others: their initial weights unchanged
-            with precision.building_in(config.train.precision):
+            with precision.building_in(self.precision):
                 self.gen_a_ema = Generator(config.data.input_dim_a, config.gen, name="gen_a_ema")
                 self.gen_b_ema = Generator(config.data.input_dim_b, config.gen, name="gen_b_ema")
             size = min_image_size(config)
@@ -195,7 +196,7 @@ class MUNIT(keras.Model):
         if jit_compile is None:
             jit_compile = self.config.train.jit_compile
         super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
-        dtype = self.config.train.precision
+        dtype = self.precision
         self.gen_optimizer = precision.for_precision(
             gen_optimizer or make_optimizer(self.config.optim, "gen_optimizer"),
             dtype,
@@ -336,7 +337,7 @@ class MUNIT(keras.Model):
             ema.update(
                 self.gen_a_ema.weights + self.gen_b_ema.weights,
                 self.gen_a.weights + self.gen_b.weights,
-                cfg.train.ema_beta,
+                ema.beta_at(cfg.train.ema_beta, self.step, cfg.train.ema_warmup),
             )
         return out
 

@@ -6,6 +6,27 @@ import contextlib
 
 import keras
 
+from munit_tf import cpu
+
+
+def resolve(name: str, cpuinfo: str | None = None) -> str:
+    """``auto``: the fastest precision this CPU really has (``cpu.fastest_precision``); any other
+    name as it is. A model keeps ``auto`` in its config and resolves it where it is built, so a
+    saved model trained in bfloat16 runs in float32 on a CPU without it."""
+    return cpu.fastest_precision(cpuinfo) if name == "auto" else name
+
+
+def start_message(name: str, cpuinfo: str | None = None) -> str | None:
+    """The one line training prints about its precision: a warning when it is emulated on this
+    CPU, what ``auto`` chose, or nothing."""
+    resolved = resolve(name, cpuinfo)
+    warning = cpu.precision_warning(resolved, cpuinfo)
+    if warning:
+        return f"warning: {warning}"
+    if name == "auto":
+        return f"train.precision=auto: {resolved} on this CPU ({cpu.describe(cpuinfo)})"
+    return None
+
 
 @contextlib.contextmanager
 def building_in(policy: str):

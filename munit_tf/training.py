@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from munit_tf import styles, visualize
+from munit_tf import precision, styles, visualize
 from munit_tf.config import MUNITConfig
 from munit_tf.data import dataset as data_lib
 from munit_tf.errors import InvalidInput, MissingInput, OutputExists, UserError
@@ -308,6 +308,9 @@ def train(
     """
     strategy = strategy or make_strategy(config.train.strategy)
     chief = _is_chief(strategy)
+    message = precision.start_message(config.train.precision)
+    if chief and message:
+        print(message)
     if chief:
         prepare_output(output, resume, overwrite)
         with open(os.path.join(output, "config.yaml"), "w") as handle:

@@ -17,6 +17,7 @@ EVAL = [
     "train.eval_iter=2",
     "train.eval_inputs=4",
     "train.eval_styles=2",
+    "train.eval_references=3",
     "train.image_save_iter=0",
 ]
 
@@ -65,12 +66,14 @@ def test_the_logged_scores_are_evaluates_for_the_same_protocol(
         num_inputs=4,
         num_styles=2,
         seeds=(0,),
-        references=4,
+        references=3,
         inception_weights="none",
         vgg_weights="none",
     )
     result = evaluate(run, synthetic_data, str(tmp_path / "eval"), options, log=lambda *_: None)
-    for name in ("a2b/content_iou", "b2a/outline_f_score", "a2b/diversity"):
+    names = ("a2b/content_iou", "b2a/outline_f_score", "a2b/diversity")
+    # the guided pairs: the same 3 sources x 3 references (train.eval_references) in both
+    for name in names + ("guided_a2b/reference_color_error",):
         group, metric = name.split("/")
         # the log traces the fast convolution form, the evaluation the serving one: equal up to
         # float rounding, which can move a pixel across a threshold

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from munit_tf import layers, losses, serving, training
+from munit_tf import ema, layers, losses, serving, training
 from munit_tf.config import ConfigError, load_config
 from munit_tf.model import MUNIT
 from munit_tf.optimizers import StepLR
@@ -68,7 +68,8 @@ def test_orthogonal_init_gives_orthonormal_filters_and_leaves_the_other_network_
 
 def test_the_ema_follows_its_formula_and_is_what_translates_and_exports(tmp_path):
     beta = 0.5
-    model = training.build_model(load_config("tiny", [f"train.ema_beta={beta}"]))
+    config = load_config("tiny", [f"train.ema_beta={beta}", "train.ema_warmup=false"])
+    model = training.build_model(config)
     raw = [v.numpy() for v in model.gen_a.weights]
     assert all(np.array_equal(a.numpy(), r) for a, r in zip(model.gen_a_ema.weights, raw))
     _fit(model)
@@ -85,6 +86,21 @@ def test_the_ema_follows_its_formula_and_is_what_translates_and_exports(tmp_path
     saved = tf.saved_model.load(serving.export(model, str(tmp_path / "1")))
     served = saved.signatures["translate_with_style_a2b"](images=BATCH[0], styles=codes)["images"]
     np.testing.assert_allclose(served.numpy(), np.asarray(expected), atol=1e-5)
+
+
+def test_the_ema_warms_up_its_beta_over_the_first_updates():
+    assert [float(ema.beta_at(0.999, n)) for n in (0, 1, 90, 100_000)] == pytest.approx(
+        [0.1, 2 / 11, 0.91, 0.999]
+    )
+    assert ema.beta_at(0.999, 1, warmup=False) == 0.999
+    # one update of the averages at step 1: beta 2/11 (not 0.999: the average moves)
+    model = training.build_model(load_config("tiny", ["train.ema_beta=0.999"]))
+    raw = [v.numpy() for v in model.gen_a.weights]
+    _fit(model)
+    after = [v.numpy() for v in model.gen_a.weights]
+    for average, start, end in zip(model.gen_a_ema.weights, raw, after):
+        expected = 2 / 11 * start + 9 / 11 * end
+        np.testing.assert_allclose(average.numpy(), expected, atol=1e-6)
 
 
 def test_the_ema_and_the_trained_weights_both_resume_from_a_checkpoint(tmp_path):

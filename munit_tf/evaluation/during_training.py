@@ -71,6 +71,7 @@ class GroundTruthLog(keras.callbacks.Callback):
             train.eval_inputs,
             train.eval_styles,
             range(train.eval_seeds),
+            train.eval_references,
             log=log,
         )
 
