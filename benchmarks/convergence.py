@@ -75,6 +75,7 @@ def run_curve(args) -> dict:
         f"train.eval_inputs={args.eval_inputs}",
         f"train.eval_styles={args.eval_styles}",
         f"train.eval_seeds={args.eval_seeds}",
+        f"train.eval_references={args.eval_references}",
     ]
     if resume:
         config = load_config(saved, schedule)
@@ -190,6 +191,9 @@ def main(argv=None):
     parser.add_argument("--eval-inputs", type=int, default=32)
     parser.add_argument("--eval-styles", type=int, default=8)
     parser.add_argument("--eval-seeds", type=int, default=3)
+    parser.add_argument(
+        "--eval-references", type=int, default=16, help="guided a2b: sources x references"
+    )
     parser.add_argument("--data", help="prepared synthetic data (default: beside the run)")
     parser.add_argument("--synthetic-count", type=int, default=2000)
     parser.add_argument("--plot", metavar="PNG", help="draw the curves of RUN... into PNG")

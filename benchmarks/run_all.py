@@ -146,6 +146,43 @@ def curves_section() -> list[str]:
     return lines + [""]
 
 
+def goals_section() -> list[str]:
+    """The issue's goals against ``quality.json`` (``benchmarks/quality.py``): the best recipe
+    within its budget and the demo's preset over its training seeds."""
+    path = os.path.join(HERE, "quality.json")
+    if not os.path.exists(path):
+        return []
+    result = json.load(open(path))
+    lines = [
+        "## Quality goals (`benchmarks/quality.py`, `quality.json`)",
+        "",
+        f"Best recipe: **{result['best_recipe']}**, {result['best_steps']} steps in "
+        f"{result['budget_minutes']} training minutes ({result['machine']}); 3 evaluation seeds, "
+        "mean (spread over seeds).",
+    ]
+    if "demo_runs" in result:
+        runs = result["demo_runs"]
+        lines.append(
+            f"Demo: the `make demo` preset and steps, training seeds {runs['seeds']} "
+            f"({', '.join(str(m) for m in runs['minutes'])} training minutes), mean (spread over "
+            f"training seeds). Gate thresholds derived from them: `{result['gate_thresholds']}`."
+        )
+    lines += ["", "| where | metric | value | goal | met |", "|---|---|---|---|---|"]
+    for kind in ("best", "demo"):
+        for metric, sense, goal in result["goals"].get(kind, []):
+            value = result.get(kind, {}).get(metric)
+            if value is None:
+                continue
+            spread = f" ({value['std']:.3f})" if value.get("std") is not None else ""
+            sign = ">=" if sense == "min" else "<="
+            verdict = "yes" if result["met"][kind].get(metric) else "**no**"
+            lines.append(
+                f"| {kind} | {metric} | {value['mean']:.3f}{spread} | {sign} {goal:.3f} | "
+                f"{verdict} |"
+            )
+    return lines + [""]
+
+
 def rewrite_quality_section():
     """``--quality-only``: replace the quality tables (precision, learning curves) in RESULTS.md
     after new runs, keeping the timings (which take 20 minutes to measure again)."""
@@ -155,7 +192,7 @@ def rewrite_quality_section():
     text = (
         (text if start < 0 else text[:start]).rstrip("\n")
         + "\n\n"
-        + "\n".join(quality_section() + curves_section())
+        + "\n".join(quality_section() + goals_section() + curves_section())
     )
     with open(path, "w") as handle:
         handle.write(text)
@@ -303,7 +340,7 @@ def main():
         f"({consumed:.2f} images/s).",
         "",
     ]
-    lines += quality_section() + curves_section()
+    lines += quality_section() + goals_section() + curves_section()
     with open(os.path.join(HERE, "RESULTS.md"), "w") as handle:
         handle.write("\n".join(lines))
     print("\n".join(lines))

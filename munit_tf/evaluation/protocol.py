@@ -298,7 +298,7 @@ def evaluate(
     return result
 
 
-def _reference_matrix(client, sources: np.ndarray, references: np.ndarray) -> np.ndarray:
+def reference_matrix(client, sources: np.ndarray, references: np.ndarray) -> np.ndarray:
     """(sources, references, H, W, C): every source A image in every reference B image's style."""
     fn = client.signatures["translate_with_reference_a2b"]
     count = len(sources)
@@ -332,7 +332,7 @@ def ground_truth_scores(
                 per_seed.setdefault(f"{direction}/{name}", []).append(value)
     summary = {name: metrics.summarize(values) for name, values in per_seed.items()}
     n = min(references, len(domains["a"]["images"]), len(domains["b"]["images"]))
-    matrix = _reference_matrix(client, domains["a"]["images"][:n], domains["b"]["images"][:n])
+    matrix = reference_matrix(client, domains["a"]["images"][:n], domains["b"]["images"][:n])
     guided = ground_truth.guided_scores(
         _unit(matrix), _first(unit["a"], n), _first(unit["b"], n), first[:n]
     )
@@ -373,7 +373,7 @@ def _example_guided(client, domains, options, outputs_seed0, skipped, judge=None
     """Sources (A) x references (B): the matrix figure and, with masks, how well colours follow."""
     n = min(options.references, len(domains["a"]["images"]), len(domains["b"]["images"]))
     sources, references = domains["a"]["images"][:n], domains["b"]["images"][:n]
-    matrix = _reference_matrix(client, sources, references)
+    matrix = reference_matrix(client, sources, references)
     blank = np.ones_like(sources[0])
     rows = [np.concatenate([blank] + list(references), axis=1)]
     rows += [np.concatenate([sources[i]] + list(matrix[i]), axis=1) for i in range(n)]
