@@ -167,6 +167,8 @@ def plot(output: str, runs: list[str]) -> None:
                 )
             if curves:
                 _bound_lines(axis, curves[0]["bounds"], metric)
+            if metric.endswith("_fid"):  # the trivial translators' FID is orders larger
+                axis.set_yscale("log")
             axis.set_xlabel(label + (" of training" if row else ""))
             axis.set_title(f"{metric} ({better} is better)", fontsize=8)
             axis.tick_params(labelsize=7)

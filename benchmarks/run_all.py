@@ -158,7 +158,8 @@ def goals_section() -> list[str]:
         "",
         f"Best recipe: **{result['best_recipe']}**, {result['best_steps']} steps in "
         f"{result['budget_minutes']} training minutes ({result['machine']}); 3 evaluation seeds, "
-        "mean (spread over seeds).",
+        "mean (spread over the seeds; over the pairs for guided_a2b). The best of the curves "
+        "committed so far: the goals are for a 60-minute budget.",
     ]
     if "demo_runs" in result:
         runs = result["demo_runs"]
