@@ -40,6 +40,8 @@ def test_every_eval_iter_steps_the_metrics_are_logged_and_carried_over_a_resume(
     assert [r["step"] for r in records] == [0, 2, 4, 6]  # the resumed run appended
     seconds = [r["train_seconds"] for r in records]
     assert seconds[0] < seconds[1] < seconds[2] < seconds[3]  # the time so far, not per session
+    # loading the test split and scoring are not training: nothing has trained at step 0
+    assert seconds[0] < 0.5 < records[0]["evaluation_seconds"]
     assert records[:3] == first
     names = set(records[-1]["metrics"])
     assert {

@@ -118,6 +118,9 @@ class GroundTruthLog(keras.callbacks.Callback):
             with open(bounds_path, "w") as handle:
                 json.dump(bounds, handle, indent=2)
         self.writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "ground_truth"))
+        # Loading the test split and computing the bounds is evaluation, not training.
+        self._evaluating = time.time() - self._started
+        self._cpu_evaluating = _cpu() - self._cpu_started
         done = {record["step"] for record in self.records}
         if step % self.every == 0 and step not in done:  # a fresh run, or killed mid-evaluation
             self.evaluate(step)
@@ -132,14 +135,16 @@ class GroundTruthLog(keras.callbacks.Callback):
             self.evaluate(step)
 
     def evaluate(self, step: int) -> dict:
+        # The training time so far is read before scoring: this evaluation is not training.
+        train_seconds, cpu_seconds = self.train_seconds, self.cpu_seconds
         started, cpu_started = time.time(), _cpu()
         scores = protocol.ground_truth_scores(
             self.client, self.domains, self.styles, self.seeds, self.references, self.judge
         )
         record = {
             "step": step,
-            "train_seconds": round(self.train_seconds, 2),
-            "cpu_seconds": round(self.cpu_seconds, 2),
+            "train_seconds": round(train_seconds, 2),
+            "cpu_seconds": round(cpu_seconds, 2),
             "evaluation_seconds": round(time.time() - started, 2),
             "metrics": {name: value["mean"] for name, value in scores.items()},
             "std": {name: value["std"] for name, value in scores.items()},
