@@ -45,13 +45,13 @@ def pairs(count: int, size: int) -> tuple[np.ndarray, np.ndarray]:
     return tuple(np.stack(x).astype(np.float32) / 127.5 - 1.0 for x in (a, b))
 
 
-def guided_scores(model, domains: dict, references: int) -> dict:
-    client = TranslatorClient(model, lazy=True)
+def guided_scores(client, judge, domains: dict, references: int) -> dict:
+    """Texture accuracy of test sources in test references' styles (one client and judge for
+    the whole run: the client's functions read the model's variables as they train)."""
     n = references
     matrix = protocol.reference_matrix(
         client, domains["a"]["images"][:n], domains["b"]["images"][:n]
     )
-    judge = protocol.SyntheticJudge(domains, log=lambda *_: None)
     accuracy = judge.texture_accuracy(matrix, domains["b"]["styles"][:n])
     return {"guided_a2b/texture_accuracy": float(np.mean(accuracy))}
 
@@ -74,6 +74,7 @@ def main(argv=None):
     model = training.build_model(config)
     client = TranslatorClient(model, lazy=True)
     domains = {d: protocol.load_domain(client, args.data, d, args.references) for d in "ab"}
+    judge = protocol.SyntheticJudge(domains, log=lambda *_: None)
     x_a, x_b = pairs(args.pairs, size)
     variables = (
         model.gen_a.enc_content.trainable_variables
@@ -96,7 +97,7 @@ def main(argv=None):
     points, seconds = [], 0.0
     for index in range(args.steps + 1):
         if index % args.every == 0:
-            scores = guided_scores(model, domains, args.references)
+            scores = guided_scores(client, judge, domains, args.references)
             points.append({"step": index, "train_seconds": round(seconds, 1), **scores})
             print(json.dumps(points[-1]), file=sys.stderr)
         if index == args.steps:

@@ -120,15 +120,32 @@ def gate_thresholds(demo: dict) -> dict:
     return out
 
 
-def _table(kind: str, point: dict, goals) -> list[str]:
-    lines = []
+def goal_rows(point: dict, goals) -> list[dict]:
+    """One row per goal that ``point`` has a value for: what the console table and RESULTS.md
+    (``run_all.goals_section``) both print."""
+    rows = []
     for metric, sense, goal in goals:
-        value = point.get(metric, {}).get("mean")
-        shown = "-" if value is None else f"{value:.3f}"
-        verdict = "-" if value is None else ("met" if met(value, sense, goal) else "not met")
-        sign = ">=" if sense == "min" else "<="
-        lines.append(f"  {kind:5s} {metric:34s} {shown:>7s}  goal {sign} {goal:.3f}  {verdict}")
-    return lines
+        value = point.get(metric)
+        if value is None:
+            continue
+        rows.append(
+            {
+                "metric": metric,
+                "mean": value["mean"],
+                "std": value.get("std"),
+                "goal": f"{'>=' if sense == 'min' else '<='} {goal:.3f}",
+                "met": met(value["mean"], sense, goal),
+            }
+        )
+    return rows
+
+
+def _table(kind: str, point: dict, goals) -> list[str]:
+    return [
+        f"  {kind:5s} {row['metric']:34s} {row['mean']:7.3f}  goal {row['goal']}  "
+        + ("met" if row["met"] else "not met")
+        for row in goal_rows(point, goals)
+    ]
 
 
 def build(curve_paths: list[str], demo_paths: list[str]) -> dict:
@@ -161,11 +178,7 @@ def build(curve_paths: list[str], demo_paths: list[str]) -> dict:
         }
         result["gate_thresholds"] = gate_thresholds(result["demo"])
     result["met"] = {
-        kind: {
-            metric: met(result[kind][metric]["mean"], sense, goal)
-            for metric, sense, goal in result["goals"][kind]
-            if metric in result.get(kind, {})
-        }
+        kind: {row["metric"]: row["met"] for row in goal_rows(result[kind], result["goals"][kind])}
         for kind in GOALS
         if kind in result
     }

@@ -30,9 +30,8 @@ from munit_tf.serving.client import TranslatorClient  # noqa: E402
 DOCS = os.path.join(ROOT, "docs")
 
 
-def _save(rows: list[np.ndarray], path: str, scale: int = 2) -> str:
-    image = to_uint8(np.concatenate([np.concatenate(list(r), axis=1) for r in rows], axis=0))
-    picture = Image.fromarray(image)
+def _save(image: np.ndarray, path: str, scale: int = 2) -> str:
+    picture = Image.fromarray(to_uint8(image))
     picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST).save(path)
     return path
 
@@ -59,14 +58,11 @@ def main(argv=None):
     codes = styles.sample((args.styles, client.style_dim), args.seed)
     outputs = protocol.translate_styles(client, "a2b", a, np.repeat(codes[None], len(a), 0))
     os.makedirs(DOCS, exist_ok=True)
-    rows = [np.concatenate([a[i : i + 1], outputs[i]]) for i in range(len(a))]
-    written = [_save(rows, os.path.join(DOCS, "content_style.png"))]
+    rows = [np.concatenate([a[i], *outputs[i]], axis=1) for i in range(len(a))]
+    written = [_save(np.concatenate(rows, axis=0), os.path.join(DOCS, "content_style.png"))]
     matrix = protocol.reference_matrix(client, a, b)
-    blank = np.ones_like(a[:1])
-    rows = [np.concatenate([blank, b])] + [
-        np.concatenate([a[i : i + 1], matrix[i]]) for i in range(len(a))
-    ]
-    written.append(_save(rows, os.path.join(DOCS, "example_guided.png")))
+    grid = protocol.reference_grid(a, b, matrix)
+    written.append(_save(grid, os.path.join(DOCS, "example_guided.png")))
     record = next(
         (r for r in during_training.read_log(os.path.join(args.run, "logs")) if r["step"] == step),
         None,

@@ -169,16 +169,14 @@ def goals_section() -> list[str]:
             f"training seeds). Gate thresholds derived from them: `{result['gate_thresholds']}`."
         )
     lines += ["", "| where | metric | value | goal | met |", "|---|---|---|---|---|"]
+    from quality import goal_rows
+
     for kind in ("best", "demo"):
-        for metric, sense, goal in result["goals"].get(kind, []):
-            value = result.get(kind, {}).get(metric)
-            if value is None:
-                continue
-            spread = f" ({value['std']:.3f})" if value.get("std") is not None else ""
-            sign = ">=" if sense == "min" else "<="
-            verdict = "yes" if result["met"][kind].get(metric) else "**no**"
+        for row in goal_rows(result.get(kind, {}), result["goals"].get(kind, [])):
+            spread = f" ({row['std']:.3f})" if row["std"] is not None else ""
+            verdict = "yes" if row["met"] else "**no**"
             lines.append(
-                f"| {kind} | {metric} | {value['mean']:.3f}{spread} | {sign} {goal:.3f} | "
+                f"| {kind} | {row['metric']} | {row['mean']:.3f}{spread} | {row['goal']} | "
                 f"{verdict} |"
             )
     return lines + [""]

@@ -35,7 +35,7 @@ NATIVE = {
 }
 
 
-def _text(cpuinfo: str | None) -> str:
+def read_cpuinfo(cpuinfo: str | None = None) -> str:
     """``cpuinfo``, or the machine's /proc/cpuinfo when None ("" where there is no such file)."""
     if cpuinfo is not None:
         return cpuinfo
@@ -49,7 +49,7 @@ def _text(cpuinfo: str | None) -> str:
 def flags(cpuinfo: str | None = None) -> set[str]:
     """The CPU flags (of the first processor) in ``cpuinfo``, the text of /proc/cpuinfo, read
     from the machine when None; empty where there is no such file."""
-    for line in _text(cpuinfo).splitlines():
+    for line in read_cpuinfo(cpuinfo).splitlines():
         key, _, value = line.partition(":")
         if key.strip() in ("flags", "Features"):
             return set(value.split())
@@ -64,7 +64,7 @@ def instruction_sets(cpuinfo: str | None = None) -> list[str]:
 
 def describe(cpuinfo: str | None = None) -> str:
     """One line for a report: ``AMD EPYC (x86_64): avx2, fma, avx512f, avx512_bf16``."""
-    model, text = "unknown CPU", _text(cpuinfo)
+    model, text = "unknown CPU", read_cpuinfo(cpuinfo)
     for line in text.splitlines():
         key, _, value = line.partition(":")
         if key.strip() == "model name":

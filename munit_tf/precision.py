@@ -19,6 +19,7 @@ def resolve(name: str, cpuinfo: str | None = None) -> str:
 def start_message(name: str, cpuinfo: str | None = None) -> str | None:
     """The one line training prints about its precision: a warning when it is emulated on this
     CPU, what ``auto`` chose, or nothing."""
+    cpuinfo = cpu.read_cpuinfo(cpuinfo)  # read once for the three questions below
     resolved = resolve(name, cpuinfo)
     warning = cpu.precision_warning(resolved, cpuinfo)
     if warning:

@@ -91,7 +91,9 @@ def test_onednn_reports_the_isa_it_was_restricted_to():
 def test_training_prints_the_warning_for_an_emulated_precision(
     monkeypatch, synthetic_data, tmp_path, capsys
 ):
-    monkeypatch.setattr(cpu, "_text", lambda cpuinfo: AVX2_EPYC if cpuinfo is None else cpuinfo)
+    monkeypatch.setattr(
+        cpu, "read_cpuinfo", lambda cpuinfo=None: AVX2_EPYC if cpuinfo is None else cpuinfo
+    )
     config = load_config("tiny", ["train.max_iter=1", "train.precision=auto"])
     model = training.build_model(config)
     assert model.precision == "float32"  # what auto means on an AVX2-only CPU

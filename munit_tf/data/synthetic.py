@@ -164,9 +164,13 @@ def outline_width(size: int) -> float:
     return max(1.0, size / 48)
 
 
-def _texture(style: Style, content: Content, size: int, rng: np.random.Generator) -> np.ndarray:
-    """(H, W, 3) colours of the style laid out on the content's shape: u and v run from -0.5
-    to 0.5 across the shape's diameter, along the style's angle and across it."""
+def _texture(
+    style: Style, content: Content, inside: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """(H, W, 3) colours of the style laid out on the content's shape (``inside``, its boolean
+    (H, W) silhouette): u and v run from -0.5 to 0.5 across the shape's diameter, along the
+    style's angle and across it."""
+    size = inside.shape[0]
     y, x = (np.mgrid[0:size, 0:size].astype(np.float32) + 0.5) / size
     x, y = x - content.center_x, y - content.center_y
     diameter = 2 * content.scale
@@ -191,8 +195,8 @@ def _texture(style: Style, content: Content, size: int, rng: np.random.Generator
                 np.clip((v + 0.5) * cells + 0.5, 0, cells + 1),
             )
         # stretched to [0, 1] over the shape: both colours show, whatever the shape's form
-        inside = t[silhouette_mask(content, size).astype(bool)]
-        t = np.clip((t - inside.min()) / max(inside.max() - inside.min(), 1e-6), 0, 1)
+        low, high = t[inside].min(), t[inside].max()
+        t = np.clip((t - low) / max(high - low, 1e-6), 0, 1)
     c1, c2 = np.array(style.color1, np.float32), np.array(style.color2, np.float32)
     return c1 * (1 - t[..., None]) + c2 * t[..., None]
 
@@ -216,8 +220,10 @@ def render_a(content: Content, size: int) -> np.ndarray:
 
 def render_b(content: Content, style: Style, size: int, rng: np.random.Generator) -> np.ndarray:
     """Domain B: the silhouette filled with the style's texture on the light background."""
-    coverage = _rasterize(_outline(content, size), size)[..., None]
-    image = BACKGROUND * (1 - coverage) + _texture(style, content, size, rng) * coverage
+    coverage = _rasterize(_outline(content, size), size)  # thresholded, the silhouette_mask
+    texture = _texture(style, content, coverage >= 0.5, rng)
+    coverage = coverage[..., None]
+    image = BACKGROUND * (1 - coverage) + texture * coverage
     return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
 
 

@@ -309,6 +309,15 @@ def reference_matrix(client, sources: np.ndarray, references: np.ndarray) -> np.
     return np.stack(columns, axis=1)
 
 
+def reference_grid(sources: np.ndarray, references: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """The example-guided figure, (H * (1 + sources), W * (1 + references), C) in [-1, 1]: the
+    references along the top, the sources down the left, each cell ``matrix[source, reference]``."""
+    blank = np.ones_like(sources[0])
+    rows = [np.concatenate([blank, *references], axis=1)]
+    rows += [np.concatenate([source, *cells], axis=1) for source, cells in zip(sources, matrix)]
+    return np.concatenate(rows, axis=0)
+
+
 def ground_truth_scores(
     client, domains: dict, num_styles: int, seeds, references: int, judge=None
 ) -> dict:
@@ -374,12 +383,9 @@ def _example_guided(client, domains, options, outputs_seed0, skipped, judge=None
     n = min(options.references, len(domains["a"]["images"]), len(domains["b"]["images"]))
     sources, references = domains["a"]["images"][:n], domains["b"]["images"][:n]
     matrix = reference_matrix(client, sources, references)
-    blank = np.ones_like(sources[0])
-    rows = [np.concatenate([blank] + list(references), axis=1)]
-    rows += [np.concatenate([sources[i]] + list(matrix[i]), axis=1) for i in range(n)]
     figure = (
         "Example-guided translation (A->B)",
-        to_uint8(np.concatenate(rows, axis=0)),
+        to_uint8(reference_grid(sources, references, matrix)),
         "top row: reference B images; left column: source A images; each cell: the source's "
         "content with the reference's style",
     )
