@@ -25,6 +25,23 @@ def test_fid_of_a_set_with_itself_is_zero_and_gaussians_match_the_closed_form():
     assert metrics.fid(sample1, sample2) == pytest.approx(closed, rel=0.05)
 
 
+def test_fid_with_fewer_samples_than_dimensions_is_never_negative_and_matches_the_eigenvalues():
+    # what the synthetic FID meets: 256 translations, 192 features, many of them always zero
+    x = np.maximum(RNG.normal(size=(40, 64)) @ RNG.normal(size=(64, 96)), 0) * (
+        RNG.random(96) > 0.4
+    )
+    y = np.maximum(RNG.normal(size=(40, 64)) @ RNG.normal(size=(64, 96)), 0) * (
+        RNG.random(96) > 0.4
+    )
+    s1, s2 = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
+    # tr((S1 S2)^(1/2)) is the sum of the square roots of S1 S2's (real, non-negative) eigenvalues
+    roots = np.sqrt(np.clip(np.linalg.eigvals(s1 @ s2).real, 0, None)).sum()
+    expected = np.sum((x.mean(0) - y.mean(0)) ** 2) + np.trace(s1) + np.trace(s2) - 2 * roots
+    assert metrics.fid(x, y) == pytest.approx(expected, rel=1e-6)
+    assert metrics.fid(x, y) > 0
+    assert 0 <= metrics.fid(x, x) <= 1e-6 * np.trace(s1)  # sqrtm's product gave -1e-5 here
+
+
 def test_kid_is_the_unbiased_mmd_and_near_zero_for_one_distribution():
     x, y = RNG.normal(size=(6, 4)), RNG.normal(size=(5, 4))
     k = lambda a, b: (a @ b / 4 + 1) ** 3  # noqa: E731

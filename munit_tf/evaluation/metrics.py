@@ -39,19 +39,21 @@ def pairwise_diversity(translations: np.ndarray, region: np.ndarray | None = Non
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), never negative. The trace of the square
+    root comes from the symmetric S1^(1/2) S2 S1^(1/2) (same eigenvalues as S1 S2) through
+    ``eigh``: a general ``sqrtm`` of the non-symmetric product goes wrong when the covariances
+    are singular (fewer samples than feature dimensions), by hundreds on 192-d features."""
     mu1, mu2 = np.atleast_1d(mu1).astype(np.float64), np.atleast_1d(mu2).astype(np.float64)
     sigma1, sigma2 = (
         np.atleast_2d(sigma1).astype(np.float64),
         np.atleast_2d(sigma2).astype(np.float64),
     )
-    covmean, _ = linalg.sqrtm(sigma1 @ sigma2, disp=False)
-    if not np.isfinite(covmean).all():  # singular product: regularise, as the usual FID code does
-        offset = np.eye(len(sigma1)) * 1e-6
-        covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
-    covmean = covmean.real
-    return float(
-        np.sum((mu1 - mu2) ** 2) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean)
-    )
+    values, vectors = linalg.eigh((sigma1 + sigma1.T) / 2)
+    root1 = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+    product = root1 @ ((sigma2 + sigma2.T) / 2) @ root1
+    trace_covmean = np.sum(np.sqrt(np.clip(linalg.eigvalsh((product + product.T) / 2), 0, None)))
+    distance = np.sum((mu1 - mu2) ** 2) + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_covmean
+    return float(max(distance, 0.0))
 
 
 def fid(features1: np.ndarray, features2: np.ndarray) -> float:
