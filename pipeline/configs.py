@@ -15,8 +15,11 @@ import os
 
 DEFAULT_THRESHOLDS = {
     # Ground truth on the synthetic data (munit_tf/evaluation/ground_truth.py); higher is better.
-    "a2b/content_iou": {"min": 0.3},
-    "b2a/diversity": {"min": 0.01},
+    # The first two are benchmarks/quality.json's "gate_thresholds": the demo's preset and steps
+    # trained with seeds 0, 1, 2, mean - 3 std over them, rounded down to 0.05 (a test checks).
+    "a2b/content_iou": {"min": 0.4},
+    "b2a/outline_f_score": {"min": 0.45},
+    "b2a/diversity": {"min": 0.01},  # a b2a that ignores the style code fails
 }
 
 
@@ -34,7 +37,7 @@ class PipelineConfig:
     prepare_synthetic_count: int = 1000
     munit_config: str = "synthetic"  # preset or YAML file of munit_tf.config
     munit_overrides: list = dataclasses.field(default_factory=list)  # ["train.batch_size=4", ...]
-    train_steps: int = 600
+    train_steps: int = 800  # the synthetic preset's train.max_iter
     strategy: str = "default"  # tf.distribute strategy of the Trainer: default or mirrored
     thresholds: dict = dataclasses.field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     max_regression: float = (

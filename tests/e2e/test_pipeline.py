@@ -209,7 +209,7 @@ def test_the_kubeflow_v2_compilation(tmp_path):
     assert executors["Trainer_executor"]["container"]["resources"]["accelerator"]["count"] == "1"
     trainer = spec["root"]["dag"]["tasks"]["Trainer"]["inputs"]["parameters"]
     assert trainer["run_fn"]["runtimeValue"]["constant"] == "pipeline.trainer.run_fn"
-    assert json.loads(trainer["train_args"]["runtimeValue"]["constant"]) == {"num_steps": 600}
+    assert json.loads(trainer["train_args"]["runtimeValue"]["constant"]) == {"num_steps": 800}
     evaluator = spec["root"]["dag"]["tasks"]["MunitEvaluator"]["inputs"]["parameters"]
     assert evaluator["serving_dir"]["runtimeValue"]["constant"] == "gs://bucket/serving"
     assert "resolverSpec" not in json.dumps(spec)  # no Resolver nodes: they fail on open-source KFP
