@@ -389,7 +389,8 @@ def test_pipeline_run_command_prepares_data_runs_and_reports(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert os.path.exists(os.path.join(home, "data", "manifest.json"))  # the Beam job ran first
     assert "a2b/content_iou:" in printed and "report: " in printed and "pushed model: " in printed
-    assert "below the minimum 0.3" in printed  # a 2-step model is not pushed by the default gate
+    # a 2-step model is not pushed by the default gate
+    assert f"below the minimum {configs.DEFAULT_THRESHOLDS['a2b/content_iou']['min']}" in printed
 
 
 def test_data_preparation_as_a_pipeline_step(tmp_path):
