@@ -151,7 +151,15 @@ def plot(output: str, runs: list[str]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    curves = [json.load(open(os.path.join(run, "curve.json"))) for run in runs]
+    # run folders, or their curve.json as copied to benchmarks/curves/ (named by the file)
+    curves = []
+    for run in runs:
+        if run.endswith(".json"):
+            curve = json.load(open(run))
+            curve["run"] = os.path.splitext(os.path.basename(run))[0]
+        else:
+            curve = json.load(open(os.path.join(run, "curve.json")))
+        curves.append(curve)
     figure, axes = plt.subplots(2, len(PLOTTED), figsize=(3.2 * len(PLOTTED), 6.2), squeeze=False)
     for column, (metric, better) in enumerate(PLOTTED):
         for row, (key, label) in enumerate((("step", "steps"), ("train_seconds", "minutes"))):
@@ -173,8 +181,8 @@ def plot(output: str, runs: list[str]) -> None:
             axis.set_title(f"{metric} ({better} is better)", fontsize=8)
             axis.tick_params(labelsize=7)
     axes[0][0].legend(fontsize=7)
-    machine = curves[0]["machine"] if curves else ""
-    figure.suptitle(f"munit-tf learning curves on the synthetic test split; {machine}", fontsize=9)
+    machines = "; ".join(sorted({curve["machine"] for curve in curves}))
+    figure.suptitle(f"munit-tf learning curves on the synthetic test split; {machines}", fontsize=9)
     figure.tight_layout()
     figure.savefig(output, dpi=110)
     print(f"wrote {output}")
@@ -198,7 +206,9 @@ def main(argv=None):
     )
     parser.add_argument("--data", help="prepared synthetic data (default: beside the run)")
     parser.add_argument("--synthetic-count", type=int, default=2000)
-    parser.add_argument("--plot", metavar="PNG", help="draw the curves of RUN... into PNG")
+    parser.add_argument(
+        "--plot", metavar="PNG", help="draw the curves of RUN... (folders or curve JSON) into PNG"
+    )
     parser.add_argument("runs", nargs="*")
     args = parser.parse_args(argv)
     if args.plot:

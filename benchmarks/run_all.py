@@ -143,7 +143,39 @@ def curves_section() -> list[str]:
         )
     for png in sorted(glob.glob(os.path.join(folder, "*.png"))):
         lines += ["", f"![{os.path.basename(png)}](curves/{os.path.basename(png)})"]
+    findings = os.path.join(folder, "FINDINGS.md")  # what the curves show, written by hand
+    if os.path.exists(findings):
+        lines += ["", open(findings).read().strip()]
     return lines + [""]
+
+
+def speed_table(name: str, title: str) -> list[str]:
+    """A ``synthetic_speed.py`` JSON (``synthetic_speed.json``, ``recipe_speed.json``) as a table,
+    with the machine and oneDNN's instruction set it was measured on."""
+    path = os.path.join(HERE, name)
+    if not os.path.exists(path):
+        return []
+    result = json.load(open(path))
+    lines = [
+        f"### {title} (`benchmarks/synthetic_speed.py`, `{name}`)",
+        "",
+        f"{result['cpu']}; oneDNN: {result['onednn_isa']}. Float32, 64², alone on the machine.",
+        "",
+        "| point | batch | s/step | images/s | % of conv peak |",
+        "|---|---|---|---|---|",
+    ]
+    for row in result["points"]:
+        lines.append(
+            f"| {row['name']} | {row['batch']} | {row['seconds_per_step']:.3f} | "
+            f"{row['images_per_second']:.1f} | {row['percent_of_peak']:.0f} |"
+        )
+    return lines + [""]
+
+
+def speed_sections() -> list[str]:
+    return speed_table("recipe_speed.json", "The learning curves' recipes, alone") + speed_table(
+        "synthetic_speed.json", "The synthetic preset by batch size and form"
+    )
 
 
 def goals_section() -> list[str]:
@@ -159,7 +191,9 @@ def goals_section() -> list[str]:
         f"Best recipe: **{result['best_recipe']}**, {result['best_steps']} steps in "
         f"{result['budget_minutes']} training minutes ({result['machine']}); 3 evaluation seeds, "
         "mean (spread over the seeds; over the pairs for guided_a2b). The best of the curves "
-        "committed so far: the goals are for a 60-minute budget.",
+        "committed so far: the goals are for a 60-minute budget. Minutes are as logged: a run "
+        "that shared the cores with another logged about twice its time alone (the curves' "
+        "findings say which; the s/step alone are in the recipes' speed table).",
     ]
     if "demo_runs" in result:
         runs = result["demo_runs"]
@@ -191,7 +225,7 @@ def rewrite_quality_section():
     text = (
         (text if start < 0 else text[:start]).rstrip("\n")
         + "\n\n"
-        + "\n".join(quality_section() + goals_section() + curves_section())
+        + "\n".join(quality_section() + goals_section() + curves_section() + speed_sections())
     )
     with open(path, "w") as handle:
         handle.write(text)
@@ -339,7 +373,7 @@ def main():
         f"({consumed:.2f} images/s).",
         "",
     ]
-    lines += quality_section() + goals_section() + curves_section()
+    lines += quality_section() + goals_section() + curves_section() + speed_sections()
     with open(os.path.join(HERE, "RESULTS.md"), "w") as handle:
         handle.write("\n".join(lines))
     print("\n".join(lines))

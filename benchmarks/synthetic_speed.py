@@ -3,6 +3,8 @@ batch sizes and widths that its quality-per-minute tuning compares (issue: every
 quality gained). Each point runs ``train_step.py`` in a fresh process, one after another.
 
     PYTHONPATH=. .venv/bin/python benchmarks/synthetic_speed.py > benchmarks/synthetic_speed.json
+    PYTHONPATH=. .venv/bin/python benchmarks/synthetic_speed.py --recipes \\
+        > benchmarks/recipe_speed.json
 """
 
 from __future__ import annotations
@@ -23,6 +25,24 @@ POINTS = (  # (name, batch, overrides)
     ("synthetic, batch 8, XLA", 8, ["train.jit_compile=true"]),
     ("synthetic + imaginaire recipe, batch 8", 8, ["+imaginaire"]),
 )
+LSGAN = "dis.gan_type=lsgan"  # the reference's loss (the preset's own is the hinge loss)
+RECIPES = (  # --recipes: the learning curves' recipes at batch 4, for their quality per minute
+    ("reference (LSGAN)", 4, [LSGAN]),
+    ("hinge (the preset)", 4, []),
+    ("hinge, batch 2", 2, []),
+    ("reference + spectral norm in D", 4, [LSGAN, "dis.spectral_norm=true"]),
+    (
+        "reference + spectral norm in G and D",
+        4,
+        [LSGAN, "dis.spectral_norm=true", "gen.spectral_norm=true"],
+    ),
+    ("imaginaire", 4, ["+imaginaire"]),
+    (
+        "imaginaire without G's spectral norm and orthogonal init",
+        4,
+        ["+imaginaire", "gen.spectral_norm=false", "gen.init=kaiming"],
+    ),
+)
 
 
 def measure(batch: int, overrides: list[str]) -> dict:
@@ -42,8 +62,9 @@ def measure(batch: int, overrides: list[str]) -> dict:
 def main():
     from munit_tf import cpu
 
+    points = RECIPES if "--recipes" in sys.argv[1:] else POINTS
     rows = []
-    for name, batch, overrides in POINTS:
+    for name, batch, overrides in points:
         result = measure(batch, overrides)
         rows.append(
             {
