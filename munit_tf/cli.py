@@ -548,7 +548,7 @@ def _add_pipeline_command(commands) -> None:
             "--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE"
         )
         sub.add_argument(
-            "--steps", type=int, help="training iterations (default: the pipeline's 800)"
+            "--steps", type=int, help="training iterations (default: the config's train.max_iter)"
         )
     sub = pipe_commands.add_parser(
         "submit", help="upload a compiled pipeline to Kubeflow Pipelines and start a run"

@@ -37,7 +37,7 @@ class PipelineConfig:
     prepare_synthetic_count: int = 1000
     munit_config: str = "synthetic"  # preset or YAML file of munit_tf.config
     munit_overrides: list = dataclasses.field(default_factory=list)  # ["train.batch_size=4", ...]
-    train_steps: int = 800  # the synthetic preset's train.max_iter
+    train_steps: int | None = None  # None: the munit config's own train.max_iter
     strategy: str = "default"  # tf.distribute strategy of the Trainer: default or mirrored
     thresholds: dict = dataclasses.field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     max_regression: float = (
@@ -64,6 +64,15 @@ class PipelineConfig:
     trainer_gpus: int = 0
 
     def __post_init__(self):
+        if self.train_steps is None:  # one source of truth: the preset's schedule
+            from munit_tf.config import load_config
+            from munit_tf.errors import UserError
+
+            try:
+                config = load_config(self.munit_config, self.munit_overrides)
+            except UserError as error:  # e.g. a YAML file that exists only in the image
+                raise UserError(f"{error} (or give the training steps: --steps)") from None
+            self.train_steps = config.train.max_iter
         self.pipeline_root = self.pipeline_root or os.path.join(
             self.home, "pipeline_root", self.pipeline_name
         )

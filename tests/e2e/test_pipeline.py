@@ -17,6 +17,8 @@ from ml_metadata.metadata_store import metadata_store
 from paths import ROOT
 from tfx import v1 as tfx
 
+from munit_tf.config import load_config
+from munit_tf.errors import UserError
 from pipeline import configs, local_runner
 from pipeline.components import gate, latest_served_version
 from pipeline.kubeflow_runner import compile_pipeline
@@ -209,10 +211,28 @@ def test_the_kubeflow_v2_compilation(tmp_path):
     assert executors["Trainer_executor"]["container"]["resources"]["accelerator"]["count"] == "1"
     trainer = spec["root"]["dag"]["tasks"]["Trainer"]["inputs"]["parameters"]
     assert trainer["run_fn"]["runtimeValue"]["constant"] == "pipeline.trainer.run_fn"
-    assert json.loads(trainer["train_args"]["runtimeValue"]["constant"]) == {"num_steps": 800}
+    # the synthetic preset's own schedule, not a second copy of it
+    steps = load_config("synthetic").train.max_iter
+    assert json.loads(trainer["train_args"]["runtimeValue"]["constant"]) == {"num_steps": steps}
     evaluator = spec["root"]["dag"]["tasks"]["MunitEvaluator"]["inputs"]["parameters"]
     assert evaluator["serving_dir"]["runtimeValue"]["constant"] == "gs://bucket/serving"
     assert "resolverSpec" not in json.dumps(spec)  # no Resolver nodes: they fail on open-source KFP
+
+
+def test_the_training_steps_come_from_the_munit_config_unless_given():
+    assert (
+        configs.PipelineConfig(munit_config="tiny").train_steps
+        == load_config("tiny").train.max_iter
+    )
+    moved = configs.PipelineConfig(munit_overrides=["train.max_iter=7"])
+    assert moved.train_steps == 7
+    assert (
+        configs.PipelineConfig(munit_overrides=["train.max_iter=7"], train_steps=3).train_steps == 3
+    )
+    # a config that cannot be read here (a file only in the image) names the way out
+    with pytest.raises(UserError, match="--steps"):
+        configs.PipelineConfig(munit_config="in/the/image.yaml")
+    assert configs.PipelineConfig(munit_config="in/the/image.yaml", train_steps=5).train_steps == 5
 
 
 def test_gate_rules():
