@@ -12,7 +12,13 @@ TEST_ARGS ?=
 # start-up, so two at once fill the two cores (21 -> 13 minutes).
 TEST_WORKERS ?= 2
 
-.PHONY: install system-deps demo lint format test test-fast lock clean
+# The portable exports' converters and runtimes (tf2onnx, onnx, onnxruntime, ai-edge-litert) need
+# a newer protobuf than TFX 1.16 pins: an environment of their own, TensorFlow and munit-tf, no TFX.
+EXPORT_VENV  := .venv-export
+EXPORT_BIN   := $(EXPORT_VENV)/bin
+EXPORT_STAMP := $(EXPORT_VENV)/.installed
+
+.PHONY: install export-env system-deps demo lint format test test-fast lock lock-export clean
 
 install: $(STAMP)
 
@@ -22,6 +28,16 @@ $(STAMP): requirements.lock setup.py
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" setuptools wheel
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+export-env: $(EXPORT_STAMP)
+
+$(EXPORT_STAMP): requirements-export.lock setup.py
+	@test -n "$(PYTHON)" || { echo "Python 3.10 is required; see BUILD.md"; exit 1; }
+	@test -x $(EXPORT_BIN)/python || $(PYTHON) -m venv $(EXPORT_VENV)
+	$(EXPORT_BIN)/python -m pip install --quiet --upgrade "pip>=24" setuptools wheel
+	$(EXPORT_BIN)/python -m pip install --quiet -r requirements-export.lock
+	$(EXPORT_BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
 # The whole TFX pipeline on the synthetic data: prepare, validate, train, evaluate, gate, push.
@@ -44,8 +60,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint system-deps
+# tests/portable run in the export environment (the main one cannot import their runtimes).
+test: lint system-deps export-env
 	$(BIN)/python -m pytest tests -n $(TEST_WORKERS) $(TEST_ARGS)
+	$(EXPORT_BIN)/python -m pytest tests/portable $(TEST_ARGS)
 
 # The unit tests only: everything but tests/e2e (the TFX pipeline, notebooks, several processes,
 # SavedModels in fresh processes, a browser), marked `slow` there.
@@ -60,5 +78,16 @@ lock:
 	build/lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^munit-tf' > requirements.lock
 	rm -rf build/lock-venv
 
+# The export environment's lock: TensorFlow as in requirements.lock, the converters and runtimes.
+lock-export:
+	rm -rf build/lock-export && $(PYTHON) -m venv build/lock-export
+	build/lock-export/bin/python -m pip install --quiet --upgrade pip
+	build/lock-export/bin/python -m pip install --quiet $$(grep -E '^(tensorflow|keras|numpy)==' requirements.lock) \
+	  tf2onnx "onnx<1.18" onnxruntime ai-edge-litert pillow pyyaml scipy pytest
+	{ echo "# The export environment (make export-env): TensorFlow as in requirements.lock, the LiteRT and"; \
+	  echo "# ONNX converters and runtimes, whose protobuf 4 TFX 1.16 refuses. Rewritten by make lock-export."; \
+	  build/lock-export/bin/python -m pip freeze; } > requirements-export.lock
+	rm -rf build/lock-export
+
 clean:
-	rm -rf $(VENV) build *.egg-info runs
+	rm -rf $(VENV) $(EXPORT_VENV) build *.egg-info runs

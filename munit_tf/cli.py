@@ -168,6 +168,10 @@ def cmd_export(args) -> int:
     from munit_tf import serving
     from munit_tf.training import load_model
 
+    if args.format != "savedmodel":
+        return _export_portable(args)
+    if args.quantize != "none":
+        raise InvalidInput("--quantize is for --format tflite; a SavedModel keeps float32")
     version = os.path.basename(os.path.normpath(args.output))
     if not version.isdigit():
         raise InvalidInput(
@@ -184,6 +188,21 @@ def cmd_export(args) -> int:
     )
     print(f"exported SavedModel to {path}")
     print(f"inspect it:  saved_model_cli show --dir {path} --all")
+    return 0
+
+
+def _export_portable(args) -> int:
+    from munit_tf import portable
+    from munit_tf.training import load_model
+
+    # refused before the (slow) model loading: a quantization the format lacks, a missing tool
+    portable.check_request(args.format, args.quantize, args.output, args.overwrite)
+    manifest = portable.export(
+        load_model(args.checkpoint), args.output, args.format, args.quantize, args.overwrite, print
+    )
+    worst = max((e for e in manifest["max_abs_error"].values() if e is not None), default=0.0)
+    print(f"largest difference from TensorFlow on a probe batch: {worst:.2g} (images in [-1, 1])")
+    print(f"functions: {', '.join(manifest['functions'])}; see {args.output}/manifest.json")
     return 0
 
 
@@ -416,15 +435,34 @@ def _add_prepare_command(commands) -> None:
 def _add_export_command(commands) -> None:
     exp = commands.add_parser(
         "export",
-        help="write the translator as a SavedModel for TF Serving",
-        description="Export both generators with every serving signature.",
+        help="write the translator as a SavedModel (TF Serving), LiteRT or ONNX files",
+        description=(
+            "Export both generators: a SavedModel with every serving signature (default), or "
+            "LiteRT (TFLite) / ONNX files of fixed-size functions, checked against TensorFlow."
+        ),
     )
     exp.add_argument(
         "--checkpoint",
         required=True,
         help="a training run folder, a checkpoint path or a .keras file",
     )
-    exp.add_argument("--output", required=True, help="MODEL_BASE/VERSION, e.g. serving/munit/1")
+    exp.add_argument(
+        "--output",
+        required=True,
+        help="savedmodel: MODEL_BASE/VERSION, e.g. serving/munit/1; tflite, onnx: a folder",
+    )
+    exp.add_argument(
+        "--format",
+        choices=("savedmodel", "tflite", "onnx"),
+        default="savedmodel",
+        help="savedmodel (TF Serving), tflite (LiteRT: phones, XNNPACK) or onnx (onnxruntime)",
+    )
+    exp.add_argument(
+        "--quantize",
+        choices=("none", "float16", "int8"),
+        default="none",
+        help="tflite only: float16 weights, or dynamic-range int8 weights (default none)",
+    )
     exp.add_argument(
         "--default-direction",
         choices=("a2b", "b2a"),

@@ -12,6 +12,10 @@ memory on a CPU. ``layers.py`` calls only ``conv2d``; what it computes is always
     (``one_image_as_two``).
 ``"reference"``
     the reference's order of operations with autodiff gradients; benchmarks count its FLOPs.
+``"portable"`` (the LiteRT and ONNX exports, ``munit_tf.portable``)
+    the reference's order, with the nearest x2 upsampling as concatenations and reshapes of
+    static sizes: ops that every runtime has built in (a repeat leaves the height unknown, and
+    LiteRT then runs the next conv as a TensorFlow op).
 
 The form is a mode of the calling thread, set with ``with fast_conv.form("serving"):`` around
 tracing, so the layers keep the reference's signatures. Measurements: ``benchmarks/PROFILE.md``.
@@ -25,7 +29,7 @@ import threading
 import tensorflow as tf
 from keras import ops
 
-FORMS = ("fast", "serving", "reference")
+FORMS = ("fast", "serving", "reference", "portable")
 SPLIT_MIN_CHANNELS = 64  # smaller convs gain nothing from the split; its branch only slows saving
 _state = threading.local()
 
@@ -58,6 +62,14 @@ def upsample_nearest(x):
     return ops.repeat(ops.repeat(x, 2, axis=1), 2, axis=2)
 
 
+def upsample_nearest_static(x):
+    """``upsample_nearest`` for an input of known height and width: each pixel doubled along the
+    width (its channels repeated, then read as two pixels), then each row doubled likewise."""
+    _, height, width, channels = x.shape
+    wide = ops.reshape(ops.concatenate([x, x], axis=-1), (-1, height, 2 * width, channels))
+    return ops.reshape(ops.concatenate([wide, wide], axis=2), (-1, 2 * height, 2 * width, channels))
+
+
 def is_sub_pixel(kernel_size: int, padding: int, strides: int, pad_type: str) -> bool:
     """Whether an upsampling conv has the reference decoder's shape that ``upsample_conv5``
     takes."""
@@ -74,9 +86,9 @@ def conv2d(x, kernel, bias, padding: int, pad_type: str, strides: int = 1, upsam
     computed in the current ``form``."""
     size, filters = kernel.shape[0], kernel.shape[-1]
     mode = current_form()
-    if mode == "reference":
+    if mode in ("reference", "portable"):
         if upsample:
-            x = upsample_nearest(x)
+            x = (upsample_nearest if mode == "reference" else upsample_nearest_static)(x)
         return tf.nn.bias_add(ops.conv(pad2d(x, padding, pad_type), kernel, strides=strides), bias)
     if upsample:
         if is_sub_pixel(size, padding, strides, pad_type):

@@ -305,3 +305,21 @@ def test_export_shows_its_progress(exported_run):
     assert f"tracing {signatures} serving signatures" in console
     assert f"{signatures}/{signatures}" in console and "writing the SavedModel" in console
     assert "exported in" in console and f"exported SavedModel to {saved}" in console
+
+
+def test_litert_exports_from_this_environment_and_onnx_names_the_one_that_can(
+    exported_run, tmp_path, capsys
+):
+    """TensorFlow converts to LiteRT here too (its own interpreter checks the file); ONNX needs the
+    export environment, and the command says so in one line before loading anything."""
+    run, saved = exported_run
+    output = str(tmp_path / "litert")
+    assert cli.main(argv("export", checkpoint=run, output=output, format="tflite")) == 0
+    manifest = json.load(open(os.path.join(output, "manifest.json")))
+    assert os.path.getsize(os.path.join(output, manifest["files"]["translate_random_a2b"])) > 0
+    errors = [e for e in manifest["max_abs_error"].values() if e is not None]
+    assert len(errors) == 10 and max(errors) < 1e-4
+    assert cli.main(argv("export", checkpoint=run, output=str(tmp_path / "o"), format="onnx")) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "make export-env" in error
+    assert not os.path.exists(tmp_path / "o")

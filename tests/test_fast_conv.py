@@ -56,6 +56,22 @@ def test_sub_pixel_upsample_conv_equals_upsample_pad_conv_including_borders_and_
             np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-4, atol=1e-3)
 
 
+def test_the_portable_upsampling_is_the_nearest_x2_exactly_with_static_sizes():
+    x = RNG.normal(size=(3, 5, 7, 4)).astype("float32")
+    up = fast_conv.upsample_nearest_static(tf.constant(x))
+    np.testing.assert_array_equal(np.asarray(up), x.repeat(2, axis=1).repeat(2, axis=2))
+    traced = tf.function(fast_conv.upsample_nearest_static).get_concrete_function(
+        tf.TensorSpec([None, 5, 7, 4], tf.float32)
+    )
+    assert traced.output_shapes.as_list() == [None, 10, 14, 4]  # a repeat leaves them unknown
+    kernel = RNG.normal(size=(5, 5, 4, 2)).astype("float32")
+    bias = RNG.normal(size=(2,)).astype("float32")
+    with fast_conv.form("portable"):
+        ours = fast_conv.conv2d(x, kernel, bias, 2, "reflect", upsample=True)
+    expected = _upsample_pad_conv(x.astype("float64"), kernel.astype("float64"), bias)
+    np.testing.assert_allclose(np.asarray(ours), expected, atol=1e-4)
+
+
 def test_upsample_conv_block_keeps_the_conv_block_weights_and_falls_back_for_other_kernels():
     x = RNG.normal(size=(1, 4, 4, 6)).astype("float32")
     fast = layers.UpsampleConvBlock(3, 5, 1, 2, "ln", "relu", name="up")
