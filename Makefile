@@ -18,7 +18,10 @@ EXPORT_VENV  := .venv-export
 EXPORT_BIN   := $(EXPORT_VENV)/bin
 EXPORT_STAMP := $(EXPORT_VENV)/.installed
 
-.PHONY: install export-env system-deps demo lint format test test-fast lock lock-export clean
+WEB_DIR      := munit_tf/portable/web
+WEB_STAMP    := $(WEB_DIR)/node_modules/.installed
+
+.PHONY: install export-env web-deps system-deps demo lint format test test-fast lock lock-export clean
 
 install: $(STAMP)
 
@@ -40,6 +43,14 @@ $(EXPORT_STAMP): requirements-export.lock setup.py
 	$(EXPORT_BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
+# LiteRT.js (copied into each `export --format web`) and playwright-core (the page's test), from
+# the npm lock in munit_tf/portable/web.
+web-deps: $(WEB_STAMP)
+
+$(WEB_STAMP): $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
+	cd $(WEB_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # The whole TFX pipeline on the synthetic data: prepare, validate, train, evaluate, gate, push.
 demo: $(STAMP)
 	$(BIN)/munit-tf pipeline run --home runs/pipeline
@@ -47,7 +58,7 @@ demo: $(STAMP)
 # Headless Chromium opens the evaluation report in a test (Debian's package; apt needs root).
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the report test"; \
+	  echo "installing Debian's chromium for the report and web page tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
@@ -61,7 +72,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 # tests/portable run in the export environment (the main one cannot import their runtimes).
-test: lint system-deps export-env
+test: lint system-deps export-env web-deps
 	$(BIN)/python -m pytest tests -n $(TEST_WORKERS) $(TEST_ARGS)
 	$(EXPORT_BIN)/python -m pytest tests/portable $(TEST_ARGS)
 

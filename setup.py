@@ -15,7 +15,11 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10,<3.11",
     packages=find_packages(include=["munit_tf", "munit_tf.*", "pipeline", "pipeline.*"]),
-    package_data={"munit_tf.presets": ["*.yaml"], "munit_tf.evaluation": ["weights/*.keras"]},
+    package_data={
+        "munit_tf.presets": ["*.yaml"],
+        "munit_tf.evaluation": ["weights/*.keras"],
+        "munit_tf.portable": ["web/*.html", "web/*.js", "web/package*.json"],
+    },
     install_requires=[
         "tensorflow>=2.16,<2.17",
         "keras>=3.5,<4",

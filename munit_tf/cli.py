@@ -171,7 +171,7 @@ def cmd_export(args) -> int:
     if args.format != "savedmodel":
         return _export_portable(args)
     if args.quantize != "none":
-        raise InvalidInput("--quantize is for --format tflite; a SavedModel keeps float32")
+        raise InvalidInput("--quantize is for --format tflite or web; a SavedModel keeps float32")
     version = os.path.basename(os.path.normpath(args.output))
     if not version.isdigit():
         raise InvalidInput(
@@ -449,19 +449,20 @@ def _add_export_command(commands) -> None:
     exp.add_argument(
         "--output",
         required=True,
-        help="savedmodel: MODEL_BASE/VERSION, e.g. serving/munit/1; tflite, onnx: a folder",
+        help="savedmodel: MODEL_BASE/VERSION, e.g. serving/munit/1; tflite, onnx, web: a folder",
     )
     exp.add_argument(
         "--format",
-        choices=("savedmodel", "tflite", "onnx"),
+        choices=("savedmodel", "tflite", "onnx", "web"),
         default="savedmodel",
-        help="savedmodel (TF Serving), tflite (LiteRT: phones, XNNPACK) or onnx (onnxruntime)",
+        help="savedmodel (TF Serving), tflite (LiteRT: phones, XNNPACK), onnx (onnxruntime) or "
+        "web (a static page that translates in the browser, LiteRT.js)",
     )
     exp.add_argument(
         "--quantize",
         choices=("none", "float16", "int8"),
         default="none",
-        help="tflite only: float16 weights, or dynamic-range int8 weights (default none)",
+        help="tflite and web: float16 weights, or dynamic-range int8 weights (default none)",
     )
     exp.add_argument(
         "--default-direction",

@@ -8,7 +8,9 @@ place, so an interrupted export leaves nothing half-written (``munit_tf.atomic``
 
 LiteRT: one ``translator.tflite`` with every function as a signature, built-in ops only, in
 float32, float16 weights or dynamic-range int8 weights (``quantize``). ONNX: one file per function
-(ONNX has no signatures), float32, opset 17, the batch dimension named ``batch``.
+(ONNX has no signatures), float32, opset 17, the batch dimension named ``batch``. Web: the LiteRT
+file at batch 1 (LiteRT.js takes only declared shapes), the page (``web/``) and LiteRT.js, to
+serve as static files.
 """
 
 from __future__ import annotations
@@ -23,11 +25,16 @@ import numpy as np
 import tensorflow as tf
 
 from munit_tf import atomic, fast_conv
+from munit_tf.data import synthetic
 from munit_tf.errors import InvalidInput, MissingInput, OutputExists
 from munit_tf.model import MUNIT
 from munit_tf.portable.functions import PortableFunction, float32_copy, portable_functions
 
-QUANTIZATIONS = {"tflite": ("none", "float16", "int8"), "onnx": ("none",)}
+QUANTIZATIONS = {
+    "tflite": ("none", "float16", "int8"),
+    "onnx": ("none",),
+    "web": ("none", "float16", "int8"),
+}
 FORMATS = tuple(QUANTIZATIONS)
 ONNX_OPSET = 17
 TFLITE_FILE = "translator.tflite"
@@ -67,7 +74,7 @@ def probe_inputs(function: PortableFunction, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     values = {}
     for spec in function.inputs:
-        shape = [PROBE_BATCH] + spec.shape.as_list()[1:]
+        shape = [spec.shape[0] or PROBE_BATCH] + spec.shape.as_list()[1:]
         if spec.name in ("images", "reference_images"):
             values[spec.name] = rng.uniform(-1, 1, shape).astype("float32")
         else:
@@ -149,6 +156,8 @@ def check_request(format: str, quantize: str, output: str, overwrite: bool) -> N
         )
     if format == "onnx":
         _require_onnx()
+    if format == "web":
+        web_runtime()
     if tf.io.gfile.exists(output) and not overwrite:
         raise OutputExists(f"{output} already exists; pass --overwrite to replace it")
 
@@ -165,14 +174,17 @@ def export(
     check_request(format, quantize, output, overwrite)
     log = log or (lambda *_: None)
     started = time.time()
-    functions = portable_functions(float32_copy(model))
+    # LiteRT.js runs only the shapes a model declares: the page's functions take one image
+    functions = portable_functions(float32_copy(model), batch=1 if format == "web" else None)
     log(f"traced and froze {len(functions)} functions ({time.time() - started:.0f} s)")
     staging = atomic.staging_dir(output)
     try:
-        if format == "tflite":
+        if format in ("tflite", "web"):
             files, errors = _export_tflite(functions, staging, quantize, log)
         else:
             files, errors = _export_onnx(functions, staging, log)
+        if format == "web":
+            _write_page(staging)
         config = model.config
         manifest = {
             "format": format,
@@ -189,6 +201,12 @@ def export(
             "max_abs_error": errors,
             "select_tf_ops": [],  # built-in ops only: the converter is told to refuse others
         }
+        if format == "web":  # the page's drawing pad: the synthetic data's domain A
+            manifest["sketch"] = {
+                "background": [round(v * 255) for v in synthetic.BACKGROUND],
+                "ink": [round(v * 255) for v in synthetic.OUTLINE_COLOR],
+                "line_width": synthetic.outline_width(config.data.crop_size),
+            }
         with open(os.path.join(staging, MANIFEST), "w") as handle:
             json.dump(manifest, handle, indent=2)
         atomic.publish(staging, output)
@@ -197,6 +215,44 @@ def export(
             shutil.rmtree(staging, ignore_errors=True)
     log(f"exported {format} ({quantize}) to {output} in {time.time() - started:.0f} s")
     return manifest
+
+
+# --- the browser page ----------------------------------------------------------------------
+WEB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
+PAGE_FILES = ("index.html", "munit.js")
+# LiteRT.js from npm (make web-deps): the module, its helper, and the WebAssembly builds that
+# Chromium and Firefox load without cross-origin isolation (plain, and without relaxed SIMD)
+RUNTIME_FILES = {
+    "litert/litert.js": "@litertjs/core/dist/index.js",
+    "litert/wasm-utils.js": "@litertjs/wasm-utils/dist/index.js",
+    **{
+        f"litert/wasm/{name}.{ext}": f"@litertjs/core/wasm/{name}.{ext}"
+        for name in ("litert_wasm_internal", "litert_wasm_compat_internal")
+        for ext in ("js", "wasm")
+    },
+}
+
+
+def web_runtime() -> dict:
+    """{file in the export: its source} for LiteRT.js, which ``make web-deps`` installs with npm
+    (``MUNIT_TF_WEB_MODULES`` names another node_modules folder)."""
+    modules = os.environ.get("MUNIT_TF_WEB_MODULES") or os.path.join(WEB, "node_modules")
+    files = {target: os.path.join(modules, source) for target, source in RUNTIME_FILES.items()}
+    missing = [path for path in files.values() if not os.path.isfile(path)]
+    if missing:
+        raise MissingExporter(
+            f"--format web needs LiteRT.js ({missing[0]} is missing): run `make web-deps` "
+            f"(npm ci in {WEB})"
+        )
+    return files
+
+
+def _write_page(staging: str) -> None:
+    for name in PAGE_FILES:
+        shutil.copy(os.path.join(WEB, name), os.path.join(staging, name))
+    for target, source in web_runtime().items():
+        os.makedirs(os.path.dirname(os.path.join(staging, target)), exist_ok=True)
+        shutil.copy(source, os.path.join(staging, target))
 
 
 def _compare(function: PortableFunction, ours: np.ndarray, inputs: dict) -> float | None:

@@ -85,18 +85,19 @@ def _frozen(name, python_function, inputs, output) -> PortableFunction:
     return PortableFunction(name, wrapped, source, list(inputs), output)
 
 
-def portable_functions(model: MUNIT) -> list[PortableFunction]:
+def portable_functions(model: MUNIT, batch: int | None = None) -> list[PortableFunction]:
     """Every function above for ``model``'s inference generators (the averaged ones when it keeps
-    them), which must compute in float32 (see ``float32_copy``)."""
+    them), which must compute in float32 (see ``float32_copy``); any batch, or ``batch`` images
+    (LiteRT.js takes only the shapes a model declares)."""
     config = model.config
     size, style_dim = config.data.crop_size, config.gen.style_dim
     channels = {"a": config.data.input_dim_a, "b": config.data.input_dim_b}
     pair = model.inference_generators
 
     def images(domain, name="images"):
-        return tf.TensorSpec([None, size, size, channels[domain]], tf.float32, name=name)
+        return tf.TensorSpec([batch, size, size, channels[domain]], tf.float32, name=name)
 
-    styles = tf.TensorSpec([None, style_dim], tf.float32, name="styles")
+    styles = tf.TensorSpec([batch, style_dim], tf.float32, name="styles")
     functions = []
     for direction in DIRECTIONS:
         source, target = generators(pair, direction)
@@ -138,7 +139,7 @@ def portable_functions(model: MUNIT) -> list[PortableFunction]:
         )
         down = size // 2**config.gen.n_downsample
         content_spec = tf.TensorSpec(
-            [None, down, down, generator.enc_content.output_dim], tf.float32, name="content"
+            [batch, down, down, generator.enc_content.output_dim], tf.float32, name="content"
         )
         functions.append(
             _frozen(f"decode_{domain}", generator.decode, [content_spec, styles], "images")

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -25,12 +24,6 @@ from munit_tf.portable import exporter
 
 TOLERANCE = 1e-4  # float32 formats: max |difference| from TensorFlow, images in [-1, 1]
 RNG = np.random.default_rng(0)
-
-
-@pytest.fixture(scope="module")
-def model():
-    keras.utils.set_random_seed(1)
-    return training.build_model(load_config("tiny"))
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +164,15 @@ def test_the_export_command_writes_and_refuses_in_one_line(run, tmp_path, capsys
         error = capsys.readouterr().err.strip()
         assert len(error.splitlines()) == 1 and words in error, error
         assert "Traceback" not in error
+
+
+def test_a_web_export_without_litert_js_names_the_way_to_get_it(run, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MUNIT_TF_WEB_MODULES", str(tmp_path / "node_modules"))
+    args = ["export", "--checkpoint", run, "--format", "web", "--output", str(tmp_path / "w")]
+    assert cli.main(args) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "make web-deps" in error
+    assert not os.path.exists(tmp_path / "w")
 
 
 def test_an_interrupted_export_leaves_nothing(model, tmp_path, monkeypatch):
