@@ -170,8 +170,11 @@ def cmd_export(args) -> int:
 
     if args.format != "savedmodel":
         return _export_portable(args)
-    if args.quantize != "none":
-        raise InvalidInput("--quantize is for --format tflite or web; a SavedModel keeps float32")
+    if args.quantize != "none" or args.functions:
+        raise InvalidInput(
+            "--quantize and --functions are for the portable formats; a SavedModel keeps float32 "
+            "and every signature"
+        )
     version = os.path.basename(os.path.normpath(args.output))
     if not version.isdigit():
         raise InvalidInput(
@@ -196,9 +199,16 @@ def _export_portable(args) -> int:
     from munit_tf.training import load_model
 
     # refused before the (slow) model loading: a quantization the format lacks, a missing tool
-    portable.check_request(args.format, args.quantize, args.output, args.overwrite)
+    only = tuple(args.functions.split(",")) if args.functions else None
+    portable.check_request(args.format, args.quantize, args.output, args.overwrite, only)
     manifest = portable.export(
-        load_model(args.checkpoint), args.output, args.format, args.quantize, args.overwrite, print
+        load_model(args.checkpoint),
+        args.output,
+        args.format,
+        args.quantize,
+        args.overwrite,
+        print,
+        only,
     )
     worst = max((e for e in manifest["max_abs_error"].values() if e is not None), default=0.0)
     print(f"largest difference from TensorFlow on a probe batch: {worst:.2g} (images in [-1, 1])")
@@ -475,6 +485,11 @@ def _add_export_command(commands) -> None:
         type=int,
         default=DEFAULT_MAX_PIXELS,
         help="refuse larger images in requests",
+    )
+    exp.add_argument(
+        "--functions",
+        help="tflite and onnx: only these functions, comma-separated (default all twelve; "
+        "fewer take less memory to export: the 256² presets' twelve peak at 14 GB)",
     )
     exp.add_argument("--overwrite", action="store_true")
     exp.set_defaults(func=cmd_export)

@@ -28,7 +28,12 @@ from munit_tf import atomic, fast_conv
 from munit_tf.data import synthetic
 from munit_tf.errors import InvalidInput, MissingInput, OutputExists
 from munit_tf.model import MUNIT
-from munit_tf.portable.functions import PortableFunction, float32_copy, portable_functions
+from munit_tf.portable.functions import (
+    FUNCTION_NAMES,
+    PortableFunction,
+    float32_copy,
+    portable_functions,
+)
 
 QUANTIZATIONS = {
     "tflite": ("none", "float16", "int8"),
@@ -144,9 +149,12 @@ def run_onnx(session, inputs: dict) -> np.ndarray:
 
 
 # --- the export ---------------------------------------------------------------------------
-def check_request(format: str, quantize: str, output: str, overwrite: bool) -> None:
+def check_request(
+    format: str, quantize: str, output: str, overwrite: bool, only: tuple | None = None
+) -> None:
     """What can be refused before a model is loaded: an unknown format, a quantization the format
-    lacks, a tool this environment does not have, an output that is there already."""
+    lacks, an unknown function, a tool this environment does not have, an output that is there
+    already."""
     if format not in QUANTIZATIONS:
         raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}; got {format!r}")
     if quantize not in QUANTIZATIONS[format]:
@@ -154,6 +162,15 @@ def check_request(format: str, quantize: str, output: str, overwrite: bool) -> N
             f"--quantize {quantize} is not available for --format {format} "
             f"(it takes: {', '.join(QUANTIZATIONS[format])})"
         )
+    if only is not None:
+        if format == "web":
+            raise InvalidInput("--functions is for tflite and onnx: the page needs its own set")
+        unknown = sorted(set(only) - set(FUNCTION_NAMES))
+        if unknown or not only:
+            raise InvalidInput(
+                f"--functions: unknown {', '.join(unknown) or '(none given)'}; "
+                f"known: {', '.join(FUNCTION_NAMES)}"
+            )
     if format == "onnx":
         _require_onnx()
     if format == "web":
@@ -169,13 +186,17 @@ def export(
     quantize: str = "none",
     overwrite: bool = False,
     log=None,
+    only: tuple[str, ...] | None = None,
 ) -> dict:
-    """Write ``model``'s portable functions to the folder ``output``; returns the manifest."""
-    check_request(format, quantize, output, overwrite)
+    """Write ``model``'s portable functions (all, or those named in ``only``) to the folder
+    ``output``; returns the manifest."""
+    check_request(format, quantize, output, overwrite, only)
     log = log or (lambda *_: None)
     started = time.time()
     # LiteRT.js runs only the shapes a model declares: the page's functions take one image
-    functions = portable_functions(float32_copy(model), batch=1 if format == "web" else None)
+    functions = portable_functions(
+        float32_copy(model), batch=1 if format == "web" else None, only=only
+    )
     log(f"traced and froze {len(functions)} functions ({time.time() - started:.0f} s)")
     staging = atomic.staging_dir(output)
     try:

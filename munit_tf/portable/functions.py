@@ -85,10 +85,23 @@ def _frozen(name, python_function, inputs, output) -> PortableFunction:
     return PortableFunction(name, wrapped, source, list(inputs), output)
 
 
-def portable_functions(model: MUNIT, batch: int | None = None) -> list[PortableFunction]:
-    """Every function above for ``model``'s inference generators (the averaged ones when it keeps
-    them), which must compute in float32 (see ``float32_copy``); any batch, or ``batch`` images
-    (LiteRT.js takes only the shapes a model declares)."""
+FUNCTION_NAMES = tuple(
+    f"{kind}_{direction}"
+    for direction in DIRECTIONS
+    for kind in ("translate_random", "translate_with_style", "translate_with_reference")
+) + tuple(
+    f"{kind}_{domain}" for domain in "ab" for kind in ("encode_style", "encode_content", "decode")
+)
+
+
+def portable_functions(
+    model: MUNIT, batch: int | None = None, only: tuple[str, ...] | None = None
+) -> list[PortableFunction]:
+    """Every function above (or those named in ``only``) for ``model``'s inference generators
+    (the averaged ones when it keeps them), which must compute in float32 (see
+    ``float32_copy``); any batch, or ``batch`` images (LiteRT.js takes only the shapes a model
+    declares). Each function freezes its own copy of the weights it uses, so fewer functions
+    take less memory to export (the LiteRT file keeps one copy of each weight whatever)."""
     config = model.config
     size, style_dim = config.data.crop_size, config.gen.style_dim
     channels = {"a": config.data.input_dim_a, "b": config.data.input_dim_b}
@@ -98,7 +111,7 @@ def portable_functions(model: MUNIT, batch: int | None = None) -> list[PortableF
         return tf.TensorSpec([batch, size, size, channels[domain]], tf.float32, name=name)
 
     styles = tf.TensorSpec([batch, style_dim], tf.float32, name="styles")
-    functions = []
+    specs = []  # (name, python function, input specs, output name)
     for direction in DIRECTIONS:
         source, target = generators(pair, direction)
         source_domain, target_domain = direction[0], direction[2]
@@ -113,38 +126,29 @@ def portable_functions(model: MUNIT, batch: int | None = None) -> list[PortableF
         def with_reference(x, reference, source=source, target=target):
             return target.decode(source.encode_content(x), target.encode_style(reference))
 
-        functions += [
-            _frozen(f"translate_random_{direction}", random_style, [images(source_domain)], OUT),
-            _frozen(
-                f"translate_with_style_{direction}",
-                with_style,
-                [images(source_domain), styles],
-                OUT,
-            ),
-            _frozen(
+        reference_spec = images(target_domain, "reference_images")
+        specs += [
+            (f"translate_random_{direction}", random_style, [images(source_domain)], OUT),
+            (f"translate_with_style_{direction}", with_style, [images(source_domain), styles], OUT),
+            (
                 f"translate_with_reference_{direction}",
                 with_reference,
-                [images(source_domain), images(target_domain, "reference_images")],
+                [images(source_domain), reference_spec],
                 OUT,
             ),
         ]
     for domain, generator in zip("ab", pair):
-        functions.append(
-            _frozen(f"encode_style_{domain}", generator.encode_style, [images(domain)], "styles")
-        )
-        functions.append(
-            _frozen(
-                f"encode_content_{domain}", generator.encode_content, [images(domain)], "content"
-            )
-        )
         down = size // 2**config.gen.n_downsample
         content_spec = tf.TensorSpec(
             [batch, down, down, generator.enc_content.output_dim], tf.float32, name="content"
         )
-        functions.append(
-            _frozen(f"decode_{domain}", generator.decode, [content_spec, styles], "images")
-        )
-    return functions
+        specs += [
+            (f"encode_style_{domain}", generator.encode_style, [images(domain)], "styles"),
+            (f"encode_content_{domain}", generator.encode_content, [images(domain)], "content"),
+            (f"decode_{domain}", generator.decode, [content_spec, styles], "images"),
+        ]
+    assert tuple(spec[0] for spec in specs) == FUNCTION_NAMES
+    return [_frozen(*spec) for spec in specs if only is None or spec[0] in only]
 
 
 def float32_copy(model: MUNIT) -> MUNIT:

@@ -157,7 +157,8 @@ def test_the_export_command_writes_and_refuses_in_one_line(run, tmp_path, capsys
         (["--checkpoint", str(tmp_path / "nothing"), "--format", "tflite", "--output", "x"], ""),
         (["--checkpoint", str(tmp_path), "--format", "onnx", "--output", "y"], "no checkpoint"),
         (["--checkpoint", run, "--format", "onnx", "--quantize", "int8", "--output", "z"], "int8"),
-        (["--checkpoint", run, "--quantize", "float16", "--output", "s/1"], "tflite"),
+        (["--checkpoint", run, "--quantize", "float16", "--output", "s/1"], "portable"),
+        (["--checkpoint", run, "--format", "tflite", "--functions", "x", "--output", "f"], "known"),
     ]
     for args, words in refusals:
         assert cli.main(["export"] + args) == 2
@@ -173,6 +174,14 @@ def test_a_web_export_without_litert_js_names_the_way_to_get_it(run, tmp_path, c
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "make web-deps" in error
     assert not os.path.exists(tmp_path / "w")
+
+
+def test_only_the_functions_asked_for(model, tmp_path):
+    only = ("translate_with_style_a2b", "encode_style_b")
+    manifest = portable.export(model, str(tmp_path / "two"), "tflite", only=only)
+    assert tuple(manifest["functions"]) == only
+    interpreter = exporter.litert_interpreter(str(tmp_path / "two" / exporter.TFLITE_FILE))
+    assert set(interpreter.get_signature_list()) == set(only)
 
 
 def test_an_interrupted_export_leaves_nothing(model, tmp_path, monkeypatch):
