@@ -22,6 +22,7 @@ import os
 HERE = os.path.dirname(os.path.abspath(__file__))
 CURVES = os.path.join(HERE, "curves")
 OUTPUT = os.path.join(HERE, "quality.json")
+SPEEDS = os.path.join(HERE, "recipe_speed.json")
 RATIO = "guided_a2b/color_error_ratio"  # reference colour error / random style's: derived here
 
 # (metric, "min" or "max", value): the issue's goals, 3 evaluation seeds on the test split
@@ -148,6 +149,30 @@ def _table(kind: str, point: dict, goals) -> list[str]:
     ]
 
 
+def alone_seconds_per_step(config: dict, speeds_path: str = SPEEDS) -> float | None:
+    """The s/step measured alone (``synthetic_speed.py --recipes``) for the recipe of a curve's
+    ``config``: its networks, losses, optimiser and batch; None if no point was measured. A
+    curve's logged minutes count the time it shared the cores; this is what it costs alone."""
+    if not os.path.exists(speeds_path):
+        return None
+    from munit_tf.config import load_config
+
+    def recipe(values: dict) -> tuple:
+        keys = ("gen", "dis", "loss", "optim")
+        return tuple(json.dumps(values[k], sort_keys=True) for k in keys) + (
+            values["train"]["batch_size"],
+            values["train"]["precision"],
+        )
+
+    for point in json.load(open(speeds_path))["points"]:
+        base = "synthetic" + "".join(o for o in point["overrides"] if o.startswith("+"))
+        overrides = [o for o in point["overrides"] if not o.startswith("+")]
+        overrides.append(f"train.batch_size={point['batch']}")
+        if recipe(load_config(base, overrides).to_dict()) == recipe(config):
+            return point["seconds_per_step"]
+    return None
+
+
 def build(curve_paths: list[str], demo_paths: list[str]) -> dict:
     curves = {os.path.splitext(os.path.basename(p))[0]: json.load(open(p)) for p in curve_paths}
     if not curves:
@@ -164,10 +189,15 @@ def build(curve_paths: list[str], demo_paths: list[str]) -> dict:
         "best_config": best["config"],
         "budget_minutes": round(best["records"][-1]["train_seconds"] / 60, 1),
         "best_steps": best["records"][-1]["step"],
+        "best_seconds_per_step_alone": alone_seconds_per_step(best["config"]),
         "machine": best["machine"],
         "goal_scores": scored,
         "goals": {kind: goals_for(kind, best) for kind in GOALS},
     }
+    if result["best_seconds_per_step_alone"]:
+        result["best_alone_minutes"] = round(
+            result["best_steps"] * result["best_seconds_per_step_alone"] / 60, 1
+        )
     if demo_paths:
         demos = [json.load(open(p)) for p in demo_paths]
         result["demo"] = over_seeds([last_point(d) for d in demos])
@@ -191,7 +221,11 @@ def main():
     result = build(paths, demo_paths)
     with open(OUTPUT, "w") as handle:
         json.dump(result, handle, indent=2)
-    print(f"best recipe: {result['best_recipe']} ({result['budget_minutes']} min)")
+    alone = result.get("best_alone_minutes")
+    print(
+        f"best recipe: {result['best_recipe']} ({result['budget_minutes']} min logged"
+        + (f", {alone} min at its speed alone)" if alone else ")")
+    )
     for kind in GOALS:
         if kind in result:
             print("\n".join(_table(kind, result[kind], result["goals"][kind])))
