@@ -153,12 +153,12 @@ def alone_seconds_per_step(config: dict, speeds_path: str = SPEEDS) -> float | N
     """The s/step measured alone (``synthetic_speed.py --recipes``) for the recipe of a curve's
     ``config``: its networks, losses, optimiser and batch; None if no point was measured. A
     curve's logged minutes count the time it shared the cores; this is what it costs alone."""
-    if not os.path.exists(speeds_path):
-        return None
+    keys = ("gen", "dis", "loss", "optim")
+    if not os.path.exists(speeds_path) or any(key not in config for key in keys):
+        return None  # no speeds measured, or a config that names no recipe
     from munit_tf.config import load_config
 
     def recipe(values: dict) -> tuple:
-        keys = ("gen", "dis", "loss", "optim")
         return tuple(json.dumps(values[k], sort_keys=True) for k in keys) + (
             values["train"]["batch_size"],
             values["train"]["precision"],
