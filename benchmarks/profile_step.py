@@ -31,7 +31,7 @@ from munit_tf.training import build_model  # noqa: E402
 
 # Op types grouped by what they do in MUNIT.
 KINDS = {
-    "convolution (forward)": {"Conv2D", "FusedConv2D", "DepthwiseConv2dNative"},
+    "convolution (forward)": {"Conv2D", "FusedConv2D", "_FusedConv2D", "DepthwiseConv2dNative"},
     "convolution (input gradient)": {"Conv2DBackpropInput"},
     "convolution (filter gradient)": {"Conv2DBackpropFilter"},
     "dense (MLP)": {"MatMul", "FusedMatMul", "BatchMatMulV2"},

@@ -55,7 +55,7 @@ def main():
 
     def traced(fn, batch):
         specs = [tf.TensorSpec([batch, *t.shape[1:]], t.dtype) for t in fn[1]]
-        with fast_conv.form("serving"):
+        with fast_conv.form("serving"), fast_conv.without():  # the split, whatever the CPU's
             return tf.function(fn[0], input_signature=specs).get_concrete_function()
 
     parts = {
@@ -63,6 +63,7 @@ def main():
         "decode": (lambda c, s: gen.decode(c, s), (content, style)),
     }
     results = {"cpu": cpu.describe(), "config": args.config, "size": size, "parts": {}}
+    results["tensorflow_uses_onednn"] = cpu.tensorflow_uses_onednn()
     for name, (fn, inputs) in parts.items():
         known, unknown = traced((fn, inputs), 1), traced((fn, inputs), None)
         np_known = known(*inputs)

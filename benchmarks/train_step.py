@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from peak import around  # noqa: E402  (benchmarks/peak.py)
 
-from munit_tf import cpu  # noqa: E402
+from munit_tf import cpu, fast_conv  # noqa: E402
 from munit_tf.config import load_config  # noqa: E402
 from munit_tf.training import build_model  # noqa: E402
 
@@ -43,8 +43,6 @@ def reference_iteration_flops(model, size: int, batch: int) -> dict:
     decoder's upsampling blocks as upsample + 5x5 conv, its last conv as a plain 7x7 conv). This
     is the analytic cost of a MUNIT iteration, the yardstick for "% of peak";
     ``iteration_flops`` is the work we execute."""
-    from munit_tf import fast_conv
-
     with fast_conv.form("reference"):
         return iteration_flops(model, size, batch)
 
@@ -85,6 +83,19 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument(
+        "--form",
+        default="fast",
+        choices=("fast", "reference"),
+        help="the convolutions' form (fast_conv): is each fast form a gain on this CPU?",
+    )
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        choices=fast_conv.PARTS,
+        help="leave this part of the fast form out (repeatable): what does it gain here?",
+    )
+    parser.add_argument(
         "--inference", action="store_true", help="only print the FLOPs of one translation"
     )
     args = parser.parse_args()
@@ -115,7 +126,9 @@ def main():
         for _ in range(2)
     )
     step = tf.function(model.train_step, jit_compile=config.train.jit_compile)
-    for _ in range(args.warmup):
+    with fast_conv.form(args.form), fast_conv.without(*args.without):  # read while tracing
+        step(batch)["loss_gen_total"].numpy()
+    for _ in range(args.warmup - 1):
         step(batch)["loss_gen_total"].numpy()
 
     def timed_steps():
@@ -136,6 +149,8 @@ def main():
         "batch": args.batch,
         "precision": config.train.precision,
         "jit_compile": config.train.jit_compile,
+        "form": args.form,
+        "without": args.without,
         "seconds_per_iteration": round(seconds, 3),
         "seconds_min_max": [round(min(times), 3), round(max(times), 3)],
         "images_per_second": round(args.batch / seconds, 3),

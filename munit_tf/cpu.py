@@ -98,6 +98,30 @@ def precision_warning(precision: str, cpuinfo: str | None = None) -> str | None:
     )
 
 
+# the CPU features for which TensorFlow 2.16 runs its oneDNN kernels without being told
+# (TF_ENABLE_ONEDNN_OPTS): elsewhere (AVX2 alone, AVX-512 without VNNI) it runs Eigen's
+ONEDNN_BY_DEFAULT = ("avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8")
+
+
+def tensorflow_uses_onednn(environ: dict | None = None, cpuinfo: str | None = None) -> bool:
+    """Whether TensorFlow runs oneDNN's kernels in this process (``TF_ENABLE_ONEDNN_OPTS``, else
+    its default for the CPU). TensorFlow's own answer where it gives one; from the same rule when
+    ``environ`` or ``cpuinfo`` is given (tests) or TensorFlow has no such function."""
+    if environ is None and cpuinfo is None:
+        try:
+            from tensorflow.python.util import _pywrap_util_port
+
+            return bool(_pywrap_util_port.IsMklEnabled())
+        except (ImportError, AttributeError):
+            pass
+    setting = (os.environ if environ is None else environ).get("TF_ENABLE_ONEDNN_OPTS", "")
+    if setting.strip().lower() in ("1", "true"):
+        return True
+    if setting.strip().lower() in ("0", "false"):
+        return False
+    return bool(flags(cpuinfo) & set(ONEDNN_BY_DEFAULT))
+
+
 def parse_onednn_isa(verbose_output: str) -> str | None:
     """The ISA line of oneDNN's verbose output ("Intel AVX-512 with ... bfloat16 support")."""
     match = re.search(r"onednn_verbose,info,cpu,isa:(.+)", verbose_output)

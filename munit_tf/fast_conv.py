@@ -9,7 +9,7 @@ memory on a CPU. ``layers.py`` calls only ``conv2d``; what it computes is always
     only (``conv_keeping_input``).
 ``"serving"`` (the exported signatures, set by ``serving.Translator`` while it traces them)
     as fast, and a single image runs through each conv to 64 or more channels as its two halves
-    (``one_image_as_two``).
+    (``one_image_as_two``) where TensorFlow runs oneDNN's kernels (``cpu_left_out``).
 ``"reference"``
     the reference's order of operations with autodiff gradients; benchmarks count its FLOPs.
 ``"portable"`` (the LiteRT and ONNX exports, ``munit_tf.portable``)
@@ -24,12 +24,19 @@ tracing, so the layers keep the reference's signatures. Measurements: ``benchmar
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 
 import tensorflow as tf
 from keras import ops
 
+from munit_tf import cpu
+
 FORMS = ("fast", "serving", "reference", "portable")
+# The fast forms' parts, each of which can be left out (``without``): the sub-pixel upsampling
+# conv, the 2x2-block conv to a few channels, the gradient that keeps the unpadded input, and
+# (serving only) the single image run as two halves. Which ones a CPU runs: ``cpu_left_out``.
+PARTS = ("sub_pixel", "in_blocks", "keep_input", "split")
 SPLIT_MIN_CHANNELS = 64  # smaller convs gain nothing from the split; its branch only slows saving
 _state = threading.local()
 
@@ -49,6 +56,44 @@ def form(name: str):
 
 def current_form() -> str:
     return getattr(_state, "form", "fast")
+
+
+@contextlib.contextmanager
+def without(*parts: str):
+    """Trace the convolutions inside with exactly ``parts`` left out (each computes the same
+    thing its plain way; none: every part, whatever this CPU's choice): how a benchmark measures
+    what each part gains on a CPU."""
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise ValueError(f"parts must be among {PARTS}; got {sorted(unknown)}")
+    previous = getattr(_state, "without", None)
+    _state.without = frozenset(parts)
+    try:
+        yield
+    finally:
+        _state.without = previous
+
+
+def left_out() -> frozenset:
+    """The parts left out where the calling thread traces now: ``without``'s, else this CPU's
+    (``cpu_left_out``)."""
+    chosen = getattr(_state, "without", None)
+    return cpu_left_out() if chosen is None else chosen
+
+
+@functools.cache
+def cpu_left_out() -> frozenset:
+    """The parts measured to lose where TensorFlow runs on this CPU (``benchmarks/CPUS.md``).
+    The split of one image into halves helps oneDNN's convolutions, which share their work over
+    the batch (1.07-1.2x on AVX-512 EPYCs, whose TensorFlow runs oneDNN by default), and costs
+    1-5% under TensorFlow's own Eigen kernels (an AVX2-only EPYC, where oneDNN is off by
+    default): left out where TensorFlow runs no oneDNN kernels. Every other part gains on every
+    CPU measured (sub-pixel 3.4x, 2x2 blocks 1.6x per layer on AVX2; PROFILE.md on AVX-512)."""
+    return frozenset() if cpu.tensorflow_uses_onednn() else frozenset({"split"})
+
+
+def uses(part: str) -> bool:
+    return part not in left_out()
 
 
 def pad2d(x, amount: int, pad_type: str):
@@ -90,20 +135,23 @@ def conv2d(x, kernel, bias, padding: int, pad_type: str, strides: int = 1, upsam
         if upsample:
             x = (upsample_nearest if mode == "reference" else upsample_nearest_static)(x)
         return tf.nn.bias_add(ops.conv(pad2d(x, padding, pad_type), kernel, strides=strides), bias)
+    split = mode == "serving" and uses("split")
     if upsample:
-        if is_sub_pixel(size, padding, strides, pad_type):
-            return upsample_conv5(x, kernel, bias, split=mode == "serving")
+        if is_sub_pixel(size, padding, strides, pad_type) and uses("sub_pixel"):
+            return upsample_conv5(x, kernel, bias, split=split)
         x = upsample_nearest(x)
-    if is_in_blocks(size, strides, filters):
+    if is_in_blocks(size, strides, filters) and uses("in_blocks"):
         return conv_in_blocks(x, kernel, padding, pad_type) + bias
-    return _conv(
-        x, kernel, bias, lambda x: pad2d(x, padding, pad_type), strides, split=mode == "serving"
-    )
+    return _conv(x, kernel, bias, lambda x: pad2d(x, padding, pad_type), strides, split=split)
 
 
 def _conv(x, kernel, bias=None, prepare=None, strides: int = 1, split: bool = False):
     """``conv2d(prepare(x), kernel, strides, VALID) + bias``: in serving, a stride-1 conv may run a
-    single image as two halves; otherwise with the gradient that keeps ``x`` only."""
+    single image as two halves; otherwise with the gradient that keeps ``x`` only (or autodiff's,
+    where ``keep_input`` is left out)."""
+    if not uses("keep_input") and not (split and strides == 1):
+        out = tf.nn.conv2d(prepare(x) if prepare else x, kernel, strides, "VALID")
+        return out if bias is None else tf.nn.bias_add(out, bias)
     if split and strides == 1:
 
         def conv(x):
@@ -285,5 +333,5 @@ def conv_in_blocks(x, kernel, padding: int = 0, pad_type: str = "reflect"):
 
     blocks = ops.einsum("mtru,nwsv,uvio->mntwirso", taps, taps, kernel)
     blocks = ops.reshape(blocks, (size // 2 + 1, size // 2 + 1, 4 * in_channels, 4 * out_channels))
-    out = tf.nn.depth_to_space(conv_keeping_input(x, blocks, prepare=prepare), 2)
+    out = tf.nn.depth_to_space(_conv(x, blocks, prepare=prepare), 2)
     return out[:, : height - size + 1, : width - size + 1]

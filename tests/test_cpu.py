@@ -102,3 +102,13 @@ def test_training_prints_the_warning_for_an_emulated_precision(
     training.train(config, synthetic_data, str(tmp_path / "run"), verbose=0)
     lines = [line for line in capsys.readouterr().out.splitlines() if "emulated" in line]
     assert len(lines) == 1 and "AMD EPYC 7B12" in lines[0]
+
+
+def test_tensorflow_runs_onednn_by_default_only_with_vnni_bf16_or_amx_unless_told():
+    assert not cpu.tensorflow_uses_onednn({}, AVX2_EPYC)
+    assert cpu.tensorflow_uses_onednn({}, BF16_EPYC)  # avx512_bf16 and avx512_vnni
+    assert cpu.tensorflow_uses_onednn({}, SAPPHIRE_RAPIDS)
+    assert not cpu.tensorflow_uses_onednn({}, GRAVITON3)
+    assert cpu.tensorflow_uses_onednn({"TF_ENABLE_ONEDNN_OPTS": "1"}, AVX2_EPYC)
+    assert not cpu.tensorflow_uses_onednn({"TF_ENABLE_ONEDNN_OPTS": "false"}, BF16_EPYC)
+    assert isinstance(cpu.tensorflow_uses_onednn(), bool)  # TensorFlow's own answer here

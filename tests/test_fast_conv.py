@@ -142,6 +142,50 @@ def test_the_form_is_a_scoped_mode_and_an_unknown_one_is_refused():
             pass
 
 
+@pytest.mark.parametrize(
+    "part, block, marker",
+    [
+        ("sub_pixel", lambda: layers.UpsampleConvBlock(8, 5, 1, 2, "none", "relu"), "DepthToSpace"),
+        ("in_blocks", lambda: layers.ConvBlock(3, 7, 1, 3, "none", "tanh"), "SpaceToDepth"),
+        ("keep_input", lambda: layers.ConvBlock(8, 3, 1, 1, "none", "relu"), "IdentityN"),
+    ],
+)
+def test_each_fast_part_can_be_left_out_with_the_same_values_and_gradients(part, block, marker):
+    """``without(part)`` traces that part's plain form (a benchmark measures what it gains on a
+    CPU): the part's own op leaves the graph, the values and gradients stay."""
+    layer = block()
+    x = tf.constant(RNG.normal(size=(2, 6, 6, 4)).astype("float32"))
+    layer(x)
+
+    def run():
+        @tf.function
+        def value_and_gradients(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                out = layer(x)
+                loss = tf.reduce_sum(out * tf.cos(out))
+            return out, tape.gradient(loss, [x] + layer.trainable_variables)
+
+        concrete = value_and_gradients.get_concrete_function(x)
+        return {op.type for op in concrete.graph.get_operations()}, value_and_gradients(x)
+
+    with_part, (out, grads) = run()
+    with fast_conv.without(part):
+        assert part in fast_conv.left_out() and not fast_conv.uses(part)
+        without_part, (plain_out, plain_grads) = run()
+    assert fast_conv.uses(part)  # restored on leaving
+    assert marker in with_part and marker not in without_part
+    np.testing.assert_allclose(out.numpy(), plain_out.numpy(), atol=1e-4)
+    for grad, plain in zip(grads, plain_grads):
+        np.testing.assert_allclose(grad.numpy(), plain.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_an_unknown_fast_part_is_refused():
+    with pytest.raises(ValueError, match="parts must be among"):
+        with fast_conv.without("winograd"):
+            pass
+
+
 def test_the_serving_form_splits_single_images_only_where_the_batch_is_unknown():
     """The exported signatures split a single image in halves (exact); in-memory calls do not."""
     block = layers.ConvBlock(64, 3, 1, 1, "none", "none")
@@ -150,12 +194,32 @@ def test_the_serving_form_splits_single_images_only_where_the_batch_is_unknown()
     spec = tf.TensorSpec([None, None, None, 8], tf.float32)
     graphs = {}
     for name in ("fast", "serving"):
-        with fast_conv.form(name):
+        with fast_conv.form(name), fast_conv.without():  # every part, whatever this CPU's choice
             concrete = tf.function(lambda x: block(x)).get_concrete_function(spec)
         graphs[name] = {op.type for op in concrete.graph.get_operations()}
         np.testing.assert_allclose(concrete(x).numpy(), expected, rtol=1e-5, atol=1e-5)
     assert "If" in graphs["serving"] or "StatelessIf" in graphs["serving"]
     assert "If" not in graphs["fast"] and "StatelessIf" not in graphs["fast"]
+
+
+@pytest.mark.parametrize("onednn", [True, False])
+def test_the_split_is_left_out_where_tensorflow_runs_no_onednn_kernels(monkeypatch, onednn):
+    """Measured: the split gains with oneDNN's kernels (AVX-512 machines) and loses under Eigen's
+    (AVX2 alone); the serving form follows what TensorFlow runs here, ``without`` overrides it."""
+    monkeypatch.setattr(fast_conv.cpu, "tensorflow_uses_onednn", lambda: onednn)
+    fast_conv.cpu_left_out.cache_clear()
+    try:
+        assert fast_conv.left_out() == (frozenset() if onednn else {"split"})
+        block = layers.ConvBlock(64, 3, 1, 1, "none", "none")
+        spec = tf.TensorSpec([None, None, None, 8], tf.float32)
+        with fast_conv.form("serving"):
+            concrete = tf.function(lambda x: block(x)).get_concrete_function(spec)
+        types = {op.type for op in concrete.graph.get_operations()}
+        assert bool(types & {"If", "StatelessIf"}) == onednn
+        with fast_conv.without("sub_pixel"):  # chosen parts replace the CPU's choice
+            assert fast_conv.uses("split")
+    finally:
+        fast_conv.cpu_left_out.cache_clear()
 
 
 def test_one_image_as_two_halves_gives_the_plain_conv_for_one_image_of_any_height():
