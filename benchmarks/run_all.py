@@ -178,6 +178,47 @@ def speed_sections() -> list[str]:
     )
 
 
+def versus_reference_sections() -> list[str]:
+    """One table per instruction set measured by ``versus_reference.py``
+    (``versus_reference_<isa>.json``): training against the reference in PyTorch, same run."""
+    lines = []
+    for path in sorted(glob.glob(os.path.join(HERE, "versus_reference_*.json"))):
+        result = json.load(open(path))
+        isa = os.path.basename(path)[len("versus_reference_") : -len(".json")]
+        lines += [
+            f"## Training against the reference on {isa.upper()} "
+            f"(`benchmarks/versus_reference.py`, `{os.path.basename(path)}`)",
+            "",
+            f"{result['cpu']}; oneDNN reports {result['onednn_isa']}. Batch 1, float32, the "
+            "edges2shoes networks; each row's processes alternated with the reference's in one "
+            "run (the median of the rounds' s/iteration, each the median of 3 steps; the rounds "
+            "in brackets; a whole step drifts by about 5% between processes). The reference is "
+            "our PyTorch transcription of NVlabs/MUNIT's iteration (`torch_reference.py`, "
+            "parameter counts checked) on PyTorch's oneDNN kernels; the oneDNN rows run "
+            "TensorFlow's oneDNN kernels (`TF_ENABLE_ONEDNN_OPTS=1`), the others its default.",
+            "",
+            "| size | variant | s / iteration (rounds) | speed-up over the reference | "
+            "peak memory |",
+            "|---|---|---|---|---|",
+        ]
+        for size, rows in result["results"].items():
+            reference = sorted(r["seconds_per_iteration"] for r in rows["reference (PyTorch)"])
+            reference_median = reference[len(reference) // 2]
+            for label, runs in rows.items():
+                seconds = sorted(r["seconds_per_iteration"] for r in runs)
+                median = seconds[len(seconds) // 2]
+                memory = max(r["peak_memory_gb"] for r in runs)
+                lines.append(
+                    f"| {size}² | {label} | {median:.2f} ({', '.join(f'{s:.2f}' for s in seconds)})"
+                    f" | {reference_median / median:.2f}x | {memory:.2f} GB |"
+                )
+        lines.append("")
+    findings = os.path.join(HERE, "CPUS.md")  # what each instruction set shows, written by hand
+    if lines and os.path.exists(findings):
+        lines += [open(findings).read().strip(), ""]
+    return lines
+
+
 def goals_section() -> list[str]:
     """The issue's goals against ``quality.json`` (``benchmarks/quality.py``): the best recipe
     within its budget and the demo's preset over its training seeds."""
@@ -189,7 +230,14 @@ def goals_section() -> list[str]:
         "## Quality goals (`benchmarks/quality.py`, `quality.json`)",
         "",
         f"Best recipe: **{result['best_recipe']}**, {result['best_steps']} steps in "
-        f"{result['budget_minutes']} training minutes ({result['machine']}); 3 evaluation seeds, "
+        f"{result['budget_minutes']} training minutes as logged"
+        + (
+            f", {result['best_alone_minutes']} minutes at its speed alone "
+            f"({result['best_seconds_per_step_alone']} s/step)"
+            if result.get("best_alone_minutes")
+            else ""
+        )
+        + f" ({result['machine']}); 3 evaluation seeds, "
         "mean (spread over the seeds; over the pairs for guided_a2b). The best of the curves "
         "committed so far: the goals are for a 60-minute budget. Minutes are as logged: a run "
         "that shared the cores with another logged about twice its time alone (the curves' "
@@ -216,6 +264,99 @@ def goals_section() -> list[str]:
     return lines + [""]
 
 
+def portable_sections() -> list[str]:
+    """The LiteRT / ONNX exports (``portable.py``, ``portable.json``) and the browser runtimes
+    (``browser.py``, ``browser.json``): size, error, quality through each runtime, latency."""
+    lines = []
+    for name, section in (("portable.json", _portable_table), ("browser.json", _browser_table)):
+        path = os.path.join(HERE, name)
+        if os.path.exists(path):
+            lines += section(json.load(open(path)))
+    return lines
+
+
+def _titled(title: str, intro: str, columns: list[str]) -> list[str]:
+    """A section's heading, its one paragraph, and the head of its table."""
+    head = "| " + " | ".join(columns) + " |"
+    return [f"## {title}", "", intro, "", head, "|" + "---|" * len(columns)]
+
+
+def _portable_table(result: dict) -> list[str]:
+    lines = _titled(
+        "Portable exports (`benchmarks/portable.py`, `portable.json`)",
+        f"{result['cpu']}; oneDNN (the SavedModel's TensorFlow): {result['onednn']}. "
+        f"Quality: the synthetic run `{result['run']}` at step {result['step']}, held-out test "
+        "split, 32 inputs x 8 styles, 3 evaluation seeds, through each runtime.",
+        ["runtime", "file MB", "max abs error vs TensorFlow", "a2b content IoU", "b2a outline F"]
+        + ["a2b diversity", "guided texture acc.", "guided colour error"],
+    )
+    for label, row in result.get("quality", {}).items():
+        metrics = row["metrics"]
+        cells = [
+            f"{metrics[name]['mean']:.3f}" if name in metrics else "-"
+            for name in (
+                "a2b/content_iou",
+                "b2a/outline_f_score",
+                "a2b/diversity",
+                "guided_a2b/texture_accuracy",
+                "guided_a2b/reference_color_error",
+            )
+        ]
+        size = f"{row['bytes'] / 1e6:.1f}" if row["bytes"] else "-"
+        error = row["max_abs_error_vs_tensorflow"]
+        lines.append(
+            f"| {label} | {size} | {'-' if error is None else f'{error:.1e}'} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    latency = result.get("latency", {})
+    if latency:
+        lines += [
+            "",
+            "Latency of `translate_with_style_a2b`, batch 1, per image (p50 / p95), threads = "
+            "the cores, alone on the machine:",
+            "",
+            "| runtime | " + " | ".join(f"{size}²" for size in latency) + " |",
+            "|---|" + "---|" * len(latency),
+        ]
+        labels = list(next(iter(latency.values())))
+        for label in labels:
+            cells = [
+                f"{latency[size][label]['seconds']['p50'] * 1000:.1f} / "
+                f"{latency[size][label]['seconds']['p95'] * 1000:.1f} ms"
+                for size in latency
+            ]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
+
+
+def _browser_table(result: dict) -> list[str]:
+    lines = _titled(
+        "The web page's runtime (`benchmarks/browser.py`, `browser.json`)",
+        f"{result['browser']}, {result['cpu']}; {result['function']} at "
+        f"{result['image_size']}², WebAssembly on one thread, {result['runs']} timed runs "
+        f"after 3 warm-up; versions {result['versions']}.",
+        ["runtime", "p50", "p95", "load + compile"],
+    )
+    for key, name in (
+        ("litert", "LiteRT.js (the page's)"),
+        ("onnxruntime_web", "onnxruntime-web"),
+    ):
+        row = result[key]
+        lines.append(
+            f"| {name} | {row['seconds']['p50'] * 1000:.0f} ms | "
+            f"{row['seconds']['p95'] * 1000:.0f} ms | {row['load_seconds']:.2f} s |"
+        )
+    lines += [
+        "",
+        f"Largest difference between the two runtimes' outputs: "
+        f"{result['max_abs_difference']:.1e}.",
+        "",
+    ]
+    return lines
+
+
 def rewrite_quality_section():
     """``--quality-only``: replace the quality tables (precision, learning curves) in RESULTS.md
     after new runs, keeping the timings (which take 20 minutes to measure again)."""
@@ -225,7 +366,14 @@ def rewrite_quality_section():
     text = (
         (text if start < 0 else text[:start]).rstrip("\n")
         + "\n\n"
-        + "\n".join(quality_section() + goals_section() + curves_section() + speed_sections())
+        + "\n".join(
+            quality_section()
+            + goals_section()
+            + curves_section()
+            + speed_sections()
+            + versus_reference_sections()
+            + portable_sections()
+        )
     )
     with open(path, "w") as handle:
         handle.write(text)
@@ -374,6 +522,7 @@ def main():
         "",
     ]
     lines += quality_section() + goals_section() + curves_section() + speed_sections()
+    lines += versus_reference_sections() + portable_sections()
     with open(os.path.join(HERE, "RESULTS.md"), "w") as handle:
         handle.write("\n".join(lines))
     print("\n".join(lines))
