@@ -285,8 +285,10 @@ def _portable_table(result: dict) -> list[str]:
     lines = _titled(
         "Portable exports (`benchmarks/portable.py`, `portable.json`)",
         f"{result['cpu']}; oneDNN (the SavedModel's TensorFlow): {result['onednn']}. "
-        f"Quality: the synthetic run `{result['run']}` at step {result['step']}, held-out test "
-        "split, 32 inputs x 8 styles, 3 evaluation seeds, through each runtime.",
+        f"Quality: a synthetic run of {result['run']} at step {result['step']}, held-out test "
+        "split, 32 inputs x 8 styles, 3 evaluation seeds, through each runtime. The ONNX and "
+        "LiteRT sizes are of all twelve functions (ONNX: one file each, weights repeated); "
+        "latency: `translate_with_style_a2b` exported alone.",
         ["runtime", "file MB", "max abs error vs TensorFlow", "a2b content IoU", "b2a outline F"]
         + ["a2b diversity", "guided texture acc.", "guided colour error"],
     )
