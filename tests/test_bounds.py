@@ -74,6 +74,22 @@ def test_guided_bounds_truth_follows_the_reference_colour_better_than_a_flat_fil
     assert 0 <= guided["ceiling"]["paired_truth"] < guided["floor"]["mean_colour_fill"]
 
 
+def test_the_reference_colour_fill_floor_takes_each_references_own_colour(domains):
+    a, b = domains
+    fills = bounds.reference_colour_fills(a, b)
+    assert fills.shape == (6, 6, SIZE, SIZE, 3)
+    for i, j in ((0, 0), (2, 5), (5, 1)):
+        inside = a["masks"][i]
+        assert np.allclose(
+            fills[i, j][inside], bounds.mean_colour(b["images"][j : j + 1], b["masks"][j : j + 1])
+        )
+        assert np.allclose(fills[i, j][~inside], synthetic.BACKGROUND)
+    guided = bounds.guided_bounds(a, b)["reference_color_error"]
+    # the reference's own colour is closer to it than the mean of every reference's colour
+    floor = guided["floor"]
+    assert floor["reference_colour_fill"] < floor["mean_colour_fill"]
+
+
 def test_one_seed_shows_no_spread_and_bounds_reach_the_console():
     result = {
         "metrics": {

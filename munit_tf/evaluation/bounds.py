@@ -5,8 +5,10 @@ Floors: for a2b the input itself, and its silhouette filled with the mean colour
 b2a the input itself. Ceiling: the paired ground truth, i.e. each input's content drawn by the
 synthetic renderer in the target domain (a2b with random styles from each evaluation seed, so
 its diversity is real B's own; b2a as the one outline A has). For example-guided translation the
-ceiling draws the source's content in the reference's true style, and the floor fills it with
-the mean B colour.
+ceiling draws the source's content in the reference's true style; one floor fills it with the
+mean B colour, the other with the reference's own mean colour: a translator that gets every
+colour right and draws no texture, so the texture accuracy it scores (its solid references) is
+the part of a model's that needs no texture at all.
 """
 
 from __future__ import annotations
@@ -93,14 +95,27 @@ def direction_bounds(
     return bounds
 
 
+def reference_colour_fills(sources: dict, references: dict) -> np.ndarray:
+    """(sources, references, H, W, 3) in [0, 1]: each source's silhouette filled with each
+    reference's own mean colour."""
+    colours = [
+        mean_colour(image[None], mask[None])
+        for image, mask in zip(references["images"], references["masks"])
+    ]
+    return np.stack(
+        [np.stack([fill(mask[None], c)[0] for c in colours]) for mask in sources["masks"]]
+    )
+
+
 def guided_bounds(sources: dict, references: dict, judge=None) -> dict:
     """Bounds of ``guided_a2b/reference_color_error`` (and ``texture_accuracy`` with a
-    ``judge``) over every (source, reference) pair: floor the mean-B-colour fill, ceiling the
-    source's content drawn in the reference's true style."""
+    ``judge``) over every (source, reference) pair: floors the mean-B-colour fill and the
+    reference-colour fill, ceiling the source's content drawn in the reference's true style."""
     n = len(references["images"])
     size = np.asarray(sources["images"]).shape[1]
     colour = mean_colour(references["images"], references["masks"])
     filled = fill(sources["masks"], colour)
+    own_colours = reference_colour_fills(sources, references)
     truths = (
         np.stack(
             [
@@ -126,7 +141,10 @@ def guided_bounds(sources: dict, references: dict, judge=None) -> dict:
     out = {
         "reference_color_error": {
             "floor": {
-                "mean_colour_fill": float(np.mean([error(filled[i], i, j) for i, j in pairs]))
+                "mean_colour_fill": float(np.mean([error(filled[i], i, j) for i, j in pairs])),
+                "reference_colour_fill": float(
+                    np.mean([error(own_colours[i, j], i, j) for i, j in pairs])
+                ),
             },
             "ceiling": {
                 "paired_truth": float(np.mean([error(truths[i, j], i, j) for i, j in pairs]))
@@ -137,10 +155,17 @@ def guided_bounds(sources: dict, references: dict, judge=None) -> dict:
         fills = np.repeat(filled[:, None], n, axis=1)
         accuracy = {
             name: float(np.mean(judge.texture_accuracy(images * 2.0 - 1.0, references["styles"])))
-            for name, images in (("mean_colour_fill", fills), ("paired_truth", truths))
+            for name, images in (
+                ("mean_colour_fill", fills),
+                ("reference_colour_fill", own_colours),
+                ("paired_truth", truths),
+            )
         }
         out["texture_accuracy"] = {
-            "floor": {"mean_colour_fill": accuracy["mean_colour_fill"]},
+            "floor": {
+                "mean_colour_fill": accuracy["mean_colour_fill"],
+                "reference_colour_fill": accuracy["reference_colour_fill"],
+            },
             "ceiling": {"paired_truth": accuracy["paired_truth"]},
         }
     return out
