@@ -149,6 +149,44 @@ def curves_section() -> list[str]:
     return lines + [""]
 
 
+def texture_probes_section() -> list[str]:
+    """Every ``decoder_capacity.py`` run in ``texture_probes/`` (JSON, and its guided grid where
+    one was written): can the guided path draw the textures when it is taught on pairs?"""
+    folder = os.path.join(HERE, "texture_probes")
+    paths = sorted(glob.glob(os.path.join(folder, "*.json")))
+    if not paths:
+        return []
+    lines = [
+        "### Can the guided path draw the textures? (`benchmarks/decoder_capacity.py`, "
+        "`texture_probes/`)",
+        "",
+        "A's content encoder, B's style encoder (or, for `oracle`, a linear map of the true "
+        "style) and B's decoder trained on *paired* renderings, no GAN; guided texture "
+        "accuracy of 16 test outlines in 16 test references' styles (chance 0.2, the paired "
+        "truth 0.98) at each step scored. `spectrum`: L1 of 8x8-blurred pixels plus L1 of the "
+        "amplitude spectrum, blind to a texture's phase.",
+        "",
+        "| probe | machine | changes | loss | style | lr | batch | final loss | "
+        "texture accuracy by step | s/step |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for path in paths:
+        run = json.load(open(path))
+        points = run["points"]
+        by_step = ", ".join(f"{p['step']}: {p['guided_a2b/texture_accuracy']:.3f}" for p in points)
+        seconds = points[-1]["train_seconds"] / max(points[-1]["step"], 1)
+        name = os.path.splitext(os.path.basename(path))[0]
+        lines.append(
+            f"| {name} | {run['machine']} | {', '.join(run.get('overrides') or []) or '-'} | "
+            f"{run.get('loss', 'l1')} | {run.get('style', 'encoder')} | {run['lr']:g} | "
+            f"{run['batch']} | {run['final_l1']:.3f} | {by_step} | {seconds:.2f} |"
+        )
+    for png in sorted(glob.glob(os.path.join(folder, "*.png"))):
+        name = os.path.basename(png)
+        lines += ["", f"![{name}](texture_probes/{name})"]
+    return lines + [""]
+
+
 def speed_table(name: str, title: str) -> list[str]:
     """A ``synthetic_speed.py`` JSON (``synthetic_speed.json``, ``recipe_speed.json``) as a table,
     with the machine and oneDNN's instruction set it was measured on."""
@@ -372,6 +410,7 @@ def rewrite_quality_section():
             quality_section()
             + goals_section()
             + curves_section()
+            + texture_probes_section()
             + speed_sections()
             + versus_reference_sections()
             + portable_sections()
@@ -523,7 +562,8 @@ def main():
         f"({consumed:.2f} images/s).",
         "",
     ]
-    lines += quality_section() + goals_section() + curves_section() + speed_sections()
+    lines += quality_section() + goals_section() + curves_section() + texture_probes_section()
+    lines += speed_sections()
     lines += versus_reference_sections() + portable_sections()
     with open(os.path.join(HERE, "RESULTS.md"), "w") as handle:
         handle.write("\n".join(lines))
