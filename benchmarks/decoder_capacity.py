@@ -14,7 +14,8 @@ the unsupervised recipe. Scored every K steps with the same guided protocol as t
 Variants that each remove one suspect: ``--loss spectrum`` (an objective blind to the texture's
 phase, which plain L1 punishes more for a stripe drawn half a period off than for none),
 ``--style oracle`` (the true style parameters instead of the style encoder: is it the encoder or
-the decoder?), ``--set gen.n_downsample=1`` (AdaIN at 32x32, where the finest stripes are not
+the decoder?), ``--style oracle-concat`` (the true style also tiled over the content code: is it
+AdaIN's per-channel conditioning?), ``--set gen.n_downsample=1`` (AdaIN at 32x32, where the finest stripes are not
 below the feature map's Nyquist limit as they are at 16x16), ``--lr``.
 """
 
@@ -53,6 +54,9 @@ def pairs(count: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         styles.append(style.vector())
     images = tuple(np.stack(x).astype(np.float32) / 127.5 - 1.0 for x in (a, b))
     return (*images, np.asarray(styles, np.float32))
+
+
+ORACLE_FEATURES = len(synthetic.TEXTURES) + 6 + 3  # see oracle_features
 
 
 def oracle_features(style_vectors) -> np.ndarray:
@@ -95,15 +99,41 @@ def probe_loss(kind: str, output, target):
     )
 
 
+class Oracle:
+    """The true style, given to B's decoder as its style code (a learned linear map) and, with
+    ``concat``, also tiled over the content code and mixed in by a learned 1x1 convolution: a
+    conditioning that reaches every position, not only AdaIN's per-channel scales and shifts."""
+
+    def __init__(self, style_dim: int, content_channels: int, concat: bool):
+        self.code = keras.layers.Dense(style_dim, name="oracle_style")
+        self.code.build((None, ORACLE_FEATURES))
+        self.mix = None
+        if concat:
+            self.mix = keras.layers.Conv2D(content_channels, 1, name="oracle_mix")
+            self.mix.build((None, None, None, content_channels + ORACLE_FEATURES))
+
+    @property
+    def trainable_weights(self):
+        return self.code.trainable_weights + (self.mix.trainable_weights if self.mix else [])
+
+    def decode(self, model, content, features):
+        if self.mix is not None:
+            tiled = ops.broadcast_to(
+                features[:, None, None, :], (*ops.shape(content)[:3], ORACLE_FEATURES)
+            )
+            content = self.mix(ops.concatenate([content, tiled], axis=-1))
+        return model.gen_b.decode(content, self.code(features))
+
+
 def guided_matrix(client, model, oracle, domains: dict, n: int) -> np.ndarray:
     """(sources, references, H, W, C): test sources in test references' styles, the style from
-    the references' images (the style encoder) or, with an ``oracle`` layer, their true styles."""
+    the references' images (the style encoder) or, with an ``Oracle``, their true styles."""
     sources = domains["a"]["images"][:n]
     if oracle is None:
         return protocol.reference_matrix(client, sources, domains["b"]["images"][:n])
     content = model.gen_a.encode_content(sources)
-    codes = oracle(oracle_features(domains["b"]["styles"][:n]))
-    columns = [model.gen_b.decode(content, ops.repeat(code[None], n, 0)) for code in codes]
+    features = oracle_features(domains["b"]["styles"][:n])
+    columns = [oracle.decode(model, content, np.repeat(f[None], n, 0)) for f in features]
     return np.stack([np.asarray(c) for c in columns], axis=1)
 
 
@@ -135,9 +165,10 @@ def main(argv=None):
     parser.add_argument("--loss", choices=("l1", "spectrum"), default="l1")
     parser.add_argument(
         "--style",
-        choices=("encoder", "oracle"),
+        choices=("encoder", "oracle", "oracle-concat"),
         default="encoder",
-        help="oracle: the decoder gets the true style (a learned linear map of it), no encoder",
+        help="oracle: the decoder gets the true style (a learned linear map of it), no encoder; "
+        "oracle-concat: also tiled over the content code",
     )
     parser.add_argument("--images", help="write the last guided grid (sources x references) here")
     parser.add_argument("--data", default="runs/curves/data-64", help="prepared synthetic data")
@@ -153,9 +184,9 @@ def main(argv=None):
     x_a, x_b, style_vectors = pairs(args.pairs, size)
     true_styles = oracle_features(style_vectors)
     oracle = None
-    if args.style == "oracle":
-        oracle = keras.layers.Dense(config.gen.style_dim, name="oracle_style")
-        oracle.build((None, true_styles.shape[1]))
+    if args.style != "encoder":
+        content_channels = config.gen.dim * 2**config.gen.n_downsample
+        oracle = Oracle(config.gen.style_dim, content_channels, args.style == "oracle-concat")
     variables = (
         model.gen_a.enc_content.trainable_variables
         + (
@@ -172,8 +203,11 @@ def main(argv=None):
     def step(a, b, true_style):
         with tf.GradientTape() as tape:
             content = model.gen_a.encode_content(a)
-            style = model.gen_b.encode_style(b) if oracle is None else oracle(true_style)
-            loss = probe_loss(args.loss, model.gen_b.decode(content, style), b)
+            if oracle is None:
+                output = model.gen_b.decode(content, model.gen_b.encode_style(b))
+            else:
+                output = oracle.decode(model, content, true_style)
+            loss = probe_loss(args.loss, output, b)
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss
 

@@ -164,10 +164,12 @@ def texture_probes_section() -> list[str]:
         "style) and B's decoder trained on *paired* renderings, no GAN; guided texture "
         "accuracy of 16 test outlines in 16 test references' styles (chance 0.2, the paired "
         "truth 0.98) at each step scored. `spectrum`: L1 of 8x8-blurred pixels plus L1 of the "
-        "amplitude spectrum, blind to a texture's phase.",
+        "amplitude spectrum, blind to a texture's phase; `oracle-concat`: the true style also "
+        "tiled over the content code. Seconds per step as logged (some runs shared the cores "
+        "with tests).",
         "",
         "| probe | machine | changes | loss | style | lr | batch | final loss | "
-        "texture accuracy by step | s/step |",
+        "texture accuracy by step | s/step logged |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for path in paths:
