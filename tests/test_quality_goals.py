@@ -1,26 +1,15 @@
 """benchmarks/quality.py: the goals held against curves, the best recipe chosen, the demo's
 spread over training seeds and the gate thresholds derived from it."""
 
-import importlib.util
 import json
 import os
 
 import pytest
-from paths import ROOT
+from paths import ROOT, benchmark_module
 
 from pipeline.configs import DEFAULT_THRESHOLDS
 
-
-def _module():
-    spec = importlib.util.spec_from_file_location(
-        "quality", os.path.join(ROOT, "benchmarks", "quality.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-quality = _module()
+quality = benchmark_module("quality")
 
 
 def _curve(seed=0, iou=0.5, outline=0.5, texture=0.5, reference=0.2, random_style=0.4, fid=10.0):

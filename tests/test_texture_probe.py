@@ -1,26 +1,14 @@
 """benchmarks/decoder_capacity.py: the probe's phase-blind loss and its oracle style are what
 its findings say they are."""
 
-import importlib.util
 import math
-import os
 
 import numpy as np
-from paths import ROOT
+from paths import benchmark_module
 
 from munit_tf.data import synthetic
 
-
-def _module():
-    spec = importlib.util.spec_from_file_location(
-        "decoder_capacity", os.path.join(ROOT, "benchmarks", "decoder_capacity.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-probe = _module()
+probe = benchmark_module("decoder_capacity")
 
 
 def _stripes(size=32, period=8, shift=0):
