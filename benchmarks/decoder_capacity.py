@@ -6,17 +6,18 @@
 Trains the parts that example-guided A->B translation uses (A's content encoder, B's style
 encoder and B's decoder, at a preset's sizes) on *paired* renderings: the content of an outline
 and the style of the same shape's B image must give that B image (L1). No GAN, no cycle: if even
-this cannot make guided translations that the texture classifier recognises, the architecture
-(an AdaIN decoder that draws every pattern from per-channel scales and shifts) is the limit, not
-the unsupervised recipe. Scored every K steps with the same guided protocol as the curves
-(test sources x test references, so content and style come from different images).
+this cannot make guided translations that the texture classifier recognises, the decoder (at
+the preset's size, within the budget) is the limit, not the unsupervised recipe. Scored every K
+steps with the same guided protocol as the curves (test sources x test references, so content
+and style come from different images).
 
 Variants that each remove one suspect: ``--loss spectrum`` (an objective blind to the texture's
 phase, which plain L1 punishes more for a stripe drawn half a period off than for none),
-``--style oracle`` (the true style parameters instead of the style encoder: is it the encoder or
-the decoder?), ``--style oracle-concat`` (the true style also tiled over the content code: is it
-AdaIN's per-channel conditioning?), ``--set gen.n_downsample=1`` (AdaIN at 32x32, where the finest stripes are not
-below the feature map's Nyquist limit as they are at 16x16), ``--lr``.
+``--style oracle`` (the true style parameters instead of the style encoder: is it the encoder
+or the decoder?), ``--style oracle-concat`` (the true style also tiled over the content code:
+is it AdaIN's per-channel conditioning?), ``--set gen.n_downsample=1`` (AdaIN at 32x32, where
+the finest stripes are not below the feature map's Nyquist limit as they are at 16x16),
+``--lr``.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ synthetic renderer in the target domain (a2b with random styles from each evalua
 its diversity is real B's own; b2a as the one outline A has). For example-guided translation the
 ceiling draws the source's content in the reference's true style; one floor fills it with the
 mean B colour, the other with the reference's own mean colour: a translator that gets every
-colour right and draws no texture, so the texture accuracy it scores (its solid references) is
-the part of a model's that needs no texture at all.
+colour right and draws no texture, so its texture accuracy (won on the solid references) is
+what a model can score without drawing any texture.
 """
 
 from __future__ import annotations
