@@ -57,10 +57,11 @@ def iteration_flops(model, size: int, batch: int) -> dict:
     enc_s = forward_flops(model.gen_a.enc_style, image)
     dec = forward_flops(model.gen_a.decode, content, style)
     dis = forward_flops(model.dis_a, image)
+    pairs = len(model.pairs)  # with more than two domains, the reference's step per pair
     # no-grad translations, then D fwd+bwd on 4 images
-    d_update = 2 * enc_c + 2 * dec + 3 * (4 * dis)
+    d_update = pairs * (2 * enc_c + 2 * dec + 3 * (4 * dis))
     g_forward = 4 * (enc_c + enc_s) + 4 * dec + 2 * dis + (2 * dec if cfg.loss.recon_x_cyc_w else 0)
-    g_update = 3 * g_forward
+    g_update = pairs * 3 * g_forward
     return {
         "content_encoder": enc_c,
         "style_encoder": enc_s,
@@ -121,9 +122,9 @@ def main():
         )
         return
     rng = np.random.default_rng(0)
-    batch = tuple(
+    batch = tuple(  # one batch per domain
         tf.constant(rng.uniform(-1, 1, (args.batch, args.size, args.size, 3)).astype("float32"))
-        for _ in range(2)
+        for _ in config.data.domains
     )
     step = tf.function(model.train_step, jit_compile=config.train.jit_compile)
     with fast_conv.form(args.form), fast_conv.without(*args.without):  # read while tracing
@@ -145,6 +146,7 @@ def main():
     seconds = float(np.median(times))
     result = {
         "config": config.name,
+        "domains": len(config.data.domains),
         "size": args.size,
         "batch": args.batch,
         "precision": config.train.precision,

@@ -102,11 +102,19 @@ def cmd_train(args) -> int:
     config = _config(args)
     data = args.data
     if data == "synthetic":
+        from munit_tf.data import synthetic
+
+        domains = config.data.domains
+        if domains != list(synthetic.DOMAINS[: len(domains)]):
+            raise InvalidInput(
+                f"--data synthetic has domains a, b (and c); data.domains is {', '.join(domains)}"
+            )
         data = prepare.ensure_synthetic(
             os.path.join(args.output, "data"),
             config.data.new_size,
             args.synthetic_count,
             config.train.seed,
+            domains=len(domains),
         )
     elif not os.path.isdir(data):
         raise MissingInput(f"--data {data}: no such folder (prepared TFRecords, or 'synthetic')")
@@ -114,6 +122,22 @@ def cmd_train(args) -> int:
     result = training.train(config, data, args.output, resume=args.resume, overwrite=args.overwrite)
     _print_result(result, started)
     return 0
+
+
+def _named_folders(values: list[str] | None, option: str) -> list[tuple[str, str]]:
+    """``["summer=photos/summer"]`` -> ``[("summer", "photos/summer")]``, names checked."""
+    from munit_tf.config import DOMAIN_NAME
+
+    pairs = []
+    for value in values or []:
+        name, sep, folder = value.partition("=")
+        if not sep or not folder or not DOMAIN_NAME.fullmatch(name):
+            raise InvalidInput(
+                f"{option} {value!r}: write it as NAME=FOLDER, NAME a domain name (a lowercase "
+                "letter, then letters, digits or _)"
+            )
+        pairs.append((name, folder))
+    return pairs
 
 
 def cmd_prepare(args) -> int:
@@ -128,6 +152,7 @@ def cmd_prepare(args) -> int:
         overwrite=args.overwrite,
         synthetic_count=args.synthetic_count,
         synthetic_size=args.synthetic_size,
+        synthetic_domains=args.synthetic_domains,
         seed=args.seed,
     )
     explicit = {
@@ -135,6 +160,11 @@ def cmd_prepare(args) -> int:
         for split, domain in prepare.FOLDER_NAMES
         if getattr(args, f"{split}_{domain}")
     }
+    for split, option in (("train", "--domain"), ("test", "--test-domain")):
+        for name, folder in _named_folders(getattr(args, f"{split}_domains"), option):
+            if (split, name) in explicit:
+                raise InvalidInput(f"{option} {name}: given twice (or also as --{split}-{name})")
+            explicit[(split, name)] = folder
     for value, name in (
         (args.resize, "--resize"),
         (args.shards, "--shards"),
@@ -144,11 +174,17 @@ def cmd_prepare(args) -> int:
             raise InvalidInput(f"{name} must be >= 1; got {value}")
     if explicit and args.source:
         raise InvalidInput(
-            "give either --source or --train-a/--train-b/--test-a/--test-b, not both"
+            "give either --source or --train-a/--train-b/--test-a/--test-b (or --domain), not both"
         )
     if explicit:
-        if ("train", "a") not in explicit or ("train", "b") not in explicit:
-            raise InvalidInput("--train-a and --train-b are both required")
+        trained = {domain for split, domain in explicit if split == "train"}
+        if len(trained) < 2:
+            raise InvalidInput(
+                "--train-a and --train-b are both required (or two --domain NAME=FOLDER)"
+            )
+        untrained = sorted({d for split, d in explicit if split == "test"} - trained)
+        if untrained:
+            raise InvalidInput(f"test images of {untrained[0]} but no training images of it")
         items, source = prepare.explicit_items(explicit), "folders"
     elif not args.source:
         raise InvalidInput(
@@ -156,7 +192,11 @@ def cmd_prepare(args) -> int:
         )
     else:
         items, source = prepare.source_items(
-            args.source, args.synthetic_count, args.seed, args.tfds_data_dir
+            args.source,
+            args.synthetic_count,
+            args.seed,
+            args.tfds_data_dir,
+            args.synthetic_domains,
         )
         if args.source == "synthetic":
             options.min_size = min(options.min_size, options.synthetic_size)
@@ -224,6 +264,8 @@ def cmd_translate(args) -> int:
         args.input,
         args.output,
         direction=args.direction,
+        source=args.source_domain,
+        target=args.target_domain,
         num_styles=args.num_styles,
         seed=args.seed,
         reference=args.reference,
@@ -402,8 +444,9 @@ def _add_prepare_command(commands) -> None:
     )
     prep.add_argument(
         "--source",
-        help="a folder with trainA/ trainB/ [testA/ testB/], 'synthetic', or "
-        "'tfds:NAME' (e.g. tfds:cycle_gan/horse2zebra)",
+        help="a folder with trainA/ trainB/ [testA/ testB/] (or train<Name>/ [test<Name>/] "
+        "for any domains, two or more), 'synthetic', or 'tfds:NAME' (e.g. "
+        "tfds:cycle_gan/horse2zebra)",
     )
     for split in ("train", "test"):
         for domain in ("a", "b"):
@@ -413,6 +456,21 @@ def _add_prepare_command(commands) -> None:
                 metavar="FOLDER_OR_LIST",
                 help=f"images of {split} domain {domain.upper()}: a folder or a file listing paths",
             )
+    prep.add_argument(
+        "--domain",
+        dest="train_domains",
+        action="append",
+        metavar="NAME=FOLDER_OR_LIST",
+        help="training images of domain NAME (repeat: one per domain, two or more; "
+        "--domain a=... is --train-a)",
+    )
+    prep.add_argument(
+        "--test-domain",
+        dest="test_domains",
+        action="append",
+        metavar="NAME=FOLDER_OR_LIST",
+        help="test images of domain NAME (optional, repeat)",
+    )
     prep.add_argument("--output", required=True)
     prep.add_argument(
         "--resize", type=int, help="resize so the shorter side is at most this (never upsamples)"
@@ -437,6 +495,13 @@ def _add_prepare_command(commands) -> None:
         "--synthetic-count", type=int, default=1000, help="synthetic images per domain in train"
     )
     prep.add_argument("--synthetic-size", type=int, default=64)
+    prep.add_argument(
+        "--synthetic-domains",
+        type=int,
+        default=2,
+        choices=(2, 3),
+        help="2: domains a, b; 3: also c, dotted outlines (default 2)",
+    )
     prep.add_argument("--seed", type=int, default=0)
     prep.add_argument("--tfds-data-dir", help="TFDS data folder (default: TFDS' own)")
     prep.set_defaults(func=cmd_prepare, accepts_beam_args=True)
@@ -476,9 +541,8 @@ def _add_export_command(commands) -> None:
     )
     exp.add_argument(
         "--default-direction",
-        choices=("a2b", "b2a"),
-        default="a2b",
-        help="direction of serving_default (default a2b)",
+        help="direction of serving_default, SOURCE2TARGET (default: the first domain to the "
+        "second, a2b)",
     )
     exp.add_argument(
         "--max-pixels",
@@ -510,7 +574,12 @@ def _add_translate_command(commands) -> None:
         "--input", required=True, help="an image file or a folder (searched recursively)"
     )
     tra.add_argument("--output", required=True)
-    tra.add_argument("--direction", choices=("a2b", "b2a"), default="a2b")
+    tra.add_argument(
+        "--direction",
+        help="SOURCE2TARGET, e.g. a2b or b2a (default: the model's first domain to its second)",
+    )
+    tra.add_argument("--source-domain", help="the inputs' domain (with --target-domain)")
+    tra.add_argument("--target-domain", help="the domain to translate to")
     tra.add_argument(
         "--num-styles", type=int, default=10, help="random styles per input (default 10)"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,9 @@ class GeneratorConfig:
     pad_type: str = "reflect"
     init: str = "kaiming"  # the reference's; "gaussian" N(0, 0.02), "orthogonal" (imaginaire)
     spectral_norm: bool = False  # every conv and dense kernel divided by its spectral norm
+    # One content encoder for every domain (the paper's shared content space made literal) instead
+    # of one per domain (the reference). With two domains the reference's layout is the default.
+    shared_content: bool = False
 
 
 @dataclass
@@ -97,8 +101,15 @@ class DataConfig:
 
     new_size: int = 256  # the shorter side is resized to this
     crop_size: int = 256  # square random crop taken after the resize
-    input_dim_a: int = 3
-    input_dim_b: int = 3
+    input_dim_a: int = 3  # channels of the first domain's images
+    input_dim_b: int = 3  # channels of the second domain's
+    # The domains' names, in order: one generator and one discriminator each. Two is MUNIT; more
+    # learn every pair of directions in one run, with one content space. Names are lowercase
+    # identifiers (prepare reads ROOT/train<Name>/ as domain <name>).
+    domains: list[str] = field(default_factory=lambda: ["a", "b"])
+    # Channels per domain (one per name) when given; empty: input_dim_a for the first domain,
+    # input_dim_b for the second, 3 for any further one.
+    input_dims: list[int] = field(default_factory=list)
     flip: bool = True  # random horizontal flip in training
     shuffle_buffer: int = 1000
 
@@ -165,6 +176,13 @@ class MUNITConfig:
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
+    def channels(self, domain: str) -> int:
+        """Image channels of ``domain`` (see ``DataConfig.input_dims``)."""
+        index = domain_index(self, domain)
+        if self.data.input_dims:
+            return self.data.input_dims[index]
+        return (self.data.input_dim_a, self.data.input_dim_b)[index] if index < 2 else 3
+
     def validate(self) -> MUNITConfig:
         _validate(self)
         return self
@@ -184,6 +202,23 @@ _CHOICES = {
     "train.strategy": ("default", "mirrored", "multi_worker"),
     "train.on_nonfinite": ("stop", "skip"),
 }
+
+
+DOMAIN_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def domain_index(config: MUNITConfig, domain: str) -> int:
+    """The position of ``domain`` in ``data.domains``; an unknown name is a one-line error."""
+    if domain not in config.data.domains:
+        raise UnknownDomain(domain, config.data.domains)
+    return config.data.domains.index(domain)
+
+
+class UnknownDomain(UserError, ValueError):
+    """A domain name that the model was not configured with."""
+
+    def __init__(self, domain, known):
+        super().__init__(f"unknown domain {domain!r}; this model's domains are {', '.join(known)}")
 
 
 def _check(condition: bool, name: str, message: str) -> None:
@@ -215,6 +250,37 @@ def _validate(config: MUNITConfig) -> None:
     _check(0 <= config.optim.beta1 < 1, "optim.beta1", "must be in [0, 1)")
     _check(0 <= config.optim.beta2 < 1, "optim.beta2", "must be in [0, 1)")
     data, gen, dis = config.data, config.gen, config.dis
+    _check(len(data.domains) >= 2, "data.domains", f"needs at least two names; got {data.domains}")
+    for name in data.domains:
+        _check(
+            DOMAIN_NAME.fullmatch(name) is not None,
+            "data.domains",
+            f"{name!r} is not a domain name (lowercase letter, then letters, digits or _; "
+            "at most 32)",
+        )
+    _check(
+        not any(name.endswith("_ema") for name in data.domains),
+        "data.domains",
+        "a name may not end in _ema (the averaged generators' suffix)",
+    )
+    _check(
+        len(set(data.domains)) == len(data.domains),
+        "data.domains",
+        f"names must differ; got {data.domains}",
+    )
+    _check(
+        not data.input_dims or len(data.input_dims) == len(data.domains),
+        "data.input_dims",
+        f"needs one channel count per domain ({len(data.domains)}); got {data.input_dims}",
+    )
+    for channels in data.input_dims:
+        _check(channels >= 1, "data.input_dims", f"must be >= 1; got {channels}")
+    counts = {config.channels(domain) for domain in data.domains}
+    _check(
+        not gen.shared_content or len(counts) == 1,
+        "gen.shared_content",
+        f"one content encoder needs every domain's images to have the same channels; got {counts}",
+    )
     _check(
         data.crop_size <= data.new_size,
         "data.crop_size",
@@ -280,6 +346,12 @@ def _coerce(value: Any, kind: type, name: str) -> Any:
     if kind is str:
         _check(isinstance(value, str), name, f"must be a string; got {value!r}")
         return value
+    if typing.get_origin(kind) is list:
+        if isinstance(value, str):  # a command-line override: data.domains=summer,winter
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        _check(isinstance(value, list), name, f"must be a list; got {value!r}")
+        (item,) = typing.get_args(kind)
+        return [_coerce(v, item, f"{name}[{k}]") for k, v in enumerate(value)]
     raise TypeError(kind)  # pragma: no cover - only the kinds above are used
 
 

@@ -1,4 +1,4 @@
-"""The MUNIT model: two generators, two discriminators, and the reference's training step.
+"""The MUNIT model: a generator and a discriminator per domain, and the reference's training step.
 
 ``train_step`` reads as the algorithm (reference ``trainer.py``): a discriminator update on
 translations made with fresh N(0, I) styles, then a generator update with new styles, each
@@ -7,9 +7,16 @@ divided by the number of replicas (gradients are summed across replicas), and th
 styles of the whole global batch are drawn from a seed derived from the step, so N replicas
 with a global batch B update exactly like one replica with batch B, and a resumed run draws
 the same styles as an uninterrupted one.
+
+Two domains (``data.domains = [a, b]``, the default) are the reference. With N > 2 domains each
+step runs the reference's whole step on every unordered pair of domains (both directions each)
+and averages the pairs' losses, so every direction is learnt in one run and N = 2 is the
+reference's step unchanged (``tests/test_domains.py`` holds it to the two-domain code's).
 """
 
 from __future__ import annotations
+
+import itertools
 
 import keras
 import numpy as np
@@ -17,10 +24,10 @@ import tensorflow as tf
 from keras import ops
 
 from munit_tf import ema, losses, precision, styles, updates
-from munit_tf.config import MUNITConfig, from_dict
+from munit_tf.config import MUNITConfig, UnknownDomain, domain_index, from_dict
 from munit_tf.errors import InvalidInput
 from munit_tf.layers import reinitialize
-from munit_tf.networks import Discriminator, Generator
+from munit_tf.networks import Discriminator, Generator, content_encoder_of
 from munit_tf.optimizers import make_optimizer, unwrapped
 
 DIRECTIONS = ("a2b", "b2a")
@@ -36,6 +43,49 @@ def generators(pair, direction: str):
     if direction == "b2a":
         return gen_b, gen_a
     raise InvalidInput(f"direction must be 'a2b' or 'b2a'; got {direction!r}")
+
+
+def direction_domains(direction: str, domains) -> tuple[str, str]:
+    """``"summer2winter"`` -> ``("summer", "winter")`` among ``domains``; anything else is a
+    one-line error naming the directions there are."""
+    for source, target in itertools.permutations(domains, 2):
+        if direction == f"{source}2{target}":
+            return source, target
+    known = ", ".join(f"{s}2{t}" for s, t in itertools.permutations(domains, 2))
+    raise InvalidInput(f"unknown direction {direction!r}; this model translates {known}")
+
+
+def _unique(items) -> list:
+    """``items`` without repeats (a shared content encoder is in every generator), in order."""
+    seen, out = set(), []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            out.append(item)
+    return out
+
+
+class _Terms:
+    """Loss terms of several domain pairs, each averaged over the pairs that have it: a term of
+    a single pair (two domains) is passed on as it is."""
+
+    def __init__(self):
+        self.values: dict = {}
+
+    def add(self, terms: dict) -> None:
+        for name, value in terms.items():
+            self.values.setdefault(name, []).append(value)
+
+    def means(self) -> dict:
+        return {name: _mean(values) for name, values in self.values.items()}
+
+
+def _mean(values: list):
+    """The mean of a list of tensors; one tensor unchanged (two domains: the reference's value)."""
+    total = values[0]
+    for value in values[1:]:
+        total = total + value
+    return total if len(values) == 1 else total / float(len(values))
 
 
 def min_image_size(config: MUNITConfig) -> int:
@@ -90,34 +140,32 @@ class MUNIT(keras.Model):
         elif isinstance(config, dict):
             config = from_dict(config)
         self.config = config
+        self.domains = tuple(config.data.domains)
+        # every unordered pair of domains, both directions each: (a, b) alone for two domains
+        self.pairs = tuple(itertools.combinations(self.domains, 2))
         self.precision = precision.resolve(config.train.precision)  # "auto": this CPU's fastest
+        self.averaged = config.train.ema_beta > 0  # averaged copies of the generators translate
         with precision.building_in(self.precision):
-            self.gen_a = Generator(config.data.input_dim_a, config.gen, name="gen_a")
-            self.gen_b = Generator(config.data.input_dim_b, config.gen, name="gen_b")
-            self.dis_a = Discriminator(config.dis, name="dis_a")
-            self.dis_b = Discriminator(config.dis, name="dis_b")
+            self._add_generators("gen_{}")
+            for domain in self.domains:  # named dis_a, dis_b, ... as the checkpoints' keys
+                setattr(self, f"dis_{domain}", Discriminator(config.dis, name=f"dis_{domain}"))
         self.perceptual = (
             losses.PerceptualLoss(config.loss.vgg_weights) if config.loss.vgg_w > 0 else None
         )
         self._build_networks()
         # the layers are built with the reference's init; another is drawn over it
         if config.gen.init != "kaiming":
-            for gen in (self.gen_a, self.gen_b):
+            for gen in self.trained_generators:
                 reinitialize(gen, config.gen.init)
         if config.dis.init != "gaussian":
-            for dis in (self.dis_a, self.dis_b):
+            for dis in self.discriminators:
                 reinitialize(dis, config.dis.init)
-        self.gen_a_ema = self.gen_b_ema = None
-        if config.train.ema_beta > 0:  # built after the others: their initial weights unchanged
+        if self.averaged:  # built after the others: their initial weights unchanged
             with precision.building_in(self.precision):
-                self.gen_a_ema = Generator(config.data.input_dim_a, config.gen, name="gen_a_ema")
-                self.gen_b_ema = Generator(config.data.input_dim_b, config.gen, name="gen_b_ema")
+                self._add_generators("gen_{}_ema")
             size = min_image_size(config)
-            for average, channels in (
-                (self.gen_a_ema, config.data.input_dim_a),
-                (self.gen_b_ema, config.data.input_dim_b),
-            ):
-                average(ops.zeros((1, size, size, channels)))
+            for domain, average in zip(self.domains, self._networks_named("gen_{}_ema")):
+                average(ops.zeros((1, size, size, config.channels(domain))))
                 average.trainable = False
             self.reset_averages()
         # Updates left out by train.on_nonfinite = "skip" (generator, discriminator); checkpointed.
@@ -132,54 +180,90 @@ class MUNIT(keras.Model):
         self.gen_optimizer = None
         self.dis_optimizer = None
 
+    def _add_generators(self, pattern: str) -> None:
+        """One generator per domain, as attributes ``pattern.format(domain)`` (``gen_a``, ...),
+        sharing one content encoder with ``gen.shared_content``."""
+        shared = content_encoder_of(self.config.gen) if self.config.gen.shared_content else None
+        for domain in self.domains:
+            name = pattern.format(domain)
+            generator = Generator(
+                self.config.channels(domain), self.config.gen, content_encoder=shared, name=name
+            )
+            setattr(self, name, generator)
+
+    def _networks_named(self, pattern: str) -> tuple:
+        return tuple(getattr(self, pattern.format(domain)) for domain in self.domains)
+
     def _build_networks(self):
         size = min_image_size(self.config)
-        for gen, dis, channels in (
-            (self.gen_a, self.dis_a, self.config.data.input_dim_a),
-            (self.gen_b, self.dis_b, self.config.data.input_dim_b),
-        ):
-            x = ops.zeros((1, size, size, channels))
-            gen(x)
-            dis(x)
+        for domain in self.domains:
+            x = ops.zeros((1, size, size, self.config.channels(domain)))
+            self.generator(domain, trained=True)(x)
+            self.discriminator(domain)(x)
         self.built = True
 
+    # ----------------------------------------------------------------------------------------
+    # The networks, by domain
+    # ----------------------------------------------------------------------------------------
     @property
-    def inference_generators(self):
-        """(generator A, generator B) that translate: the averaged copies with ``train.ema_beta``,
-        else the trained ones."""
-        if self.gen_a_ema is not None:
-            return self.gen_a_ema, self.gen_b_ema
-        return self.gen_a, self.gen_b
+    def trained_generators(self) -> tuple:
+        """The trained generators, in the order of ``data.domains``."""
+        return self._networks_named("gen_{}")
+
+    @property
+    def discriminators(self) -> tuple:
+        return self._networks_named("dis_{}")
+
+    @property
+    def inference_generators(self) -> tuple:
+        """The generators that translate, in domain order: the averaged copies with
+        ``train.ema_beta``, else the trained ones."""
+        return self._networks_named("gen_{}_ema" if self.averaged else "gen_{}")
+
+    def generator(self, domain: str, trained: bool = False) -> Generator:
+        """``domain``'s generator: the one that translates, or with ``trained`` the trained one."""
+        domain_index(self.config, domain)  # an unknown name: a one-line error
+        averaged = self.averaged and not trained
+        return getattr(self, f"gen_{domain}_ema" if averaged else f"gen_{domain}")
+
+    def discriminator(self, domain: str) -> Discriminator:
+        domain_index(self.config, domain)
+        return getattr(self, f"dis_{domain}")
+
+    def averaged_weights(self) -> tuple[list, list]:
+        """(averaged weights, trained weights), matched one to one."""
+        averages = _unique(w for g in self.inference_generators for w in g.weights)
+        trained = _unique(w for g in self.trained_generators for w in g.weights)
+        return averages, trained
 
     def reset_averages(self):
         """Start the averaged generators at the trained weights (after loading weights)."""
-        if self.gen_a_ema is not None:
-            ema.copy(
-                self.gen_a_ema.weights + self.gen_b_ema.weights,
-                self.gen_a.weights + self.gen_b.weights,
-            )
+        if self.averaged:
+            ema.copy(*self.averaged_weights())
 
     def power_iteration(self, *networks) -> None:
         """One power-iteration step of every spectrally normalised kernel of ``networks`` (after
         their update, so the next forward pass divides the new kernels by their norm)."""
-        for network in networks:
-            for layer in network._flatten_layers(include_self=False):
-                if getattr(layer, "spectral_norm", False) and hasattr(layer, "power_iteration"):
-                    layer.power_iteration()
+        layers = (layer for n in networks for layer in n._flatten_layers(include_self=False))
+        for layer in _unique(layers):  # a shared content encoder's once
+            if getattr(layer, "spectral_norm", False) and hasattr(layer, "power_iteration"):
+                layer.power_iteration()
 
     @property
     def spectral_vectors(self) -> list:
         """The power iterations' state of the trained networks (checkpointed beside them)."""
-        networks = (self.gen_a, self.gen_b, self.dis_a, self.dis_b)
-        return [v for n in networks for v in n.non_trainable_weights if v.name.startswith("sn_u")]
+        networks = self.trained_generators + self.discriminators
+        return _unique(
+            v for n in networks for v in n.non_trainable_weights if v.name.startswith("sn_u")
+        )
 
     @property
     def generator_variables(self):
-        return self.gen_a.trainable_variables + self.gen_b.trainable_variables
+        return _unique(v for g in self.trained_generators for v in g.trainable_variables)
 
     @property
     def discriminator_variables(self):
-        return self.dis_a.trainable_variables + self.dis_b.trainable_variables
+        return [v for d in self.discriminators for v in d.trainable_variables]
 
     @property
     def step(self):
@@ -223,8 +307,9 @@ class MUNIT(keras.Model):
     # ----------------------------------------------------------------------------------------
     # Training
     # ----------------------------------------------------------------------------------------
-    def _random_styles(self, local_batch, stream: int):
-        """N(0, I) style codes for both domains, identical for any number of replicas.
+    def _random_styles(self, local_batch, stream: int) -> list:
+        """N(0, I) style codes, one (first domain's, second domain's) per pair of domains,
+        identical for any number of replicas.
 
         The codes of the *global* batch are drawn from a seed made of the config seed, the step and
         the stream (0: discriminator update, 1: generator update); each replica takes its rows.
@@ -240,103 +325,144 @@ class MUNIT(keras.Model):
             ]
         )
         codes = tf.random.stateless_normal(
-            [local_batch * replicas, 2, self.config.gen.style_dim], seed
+            [local_batch * replicas, 2 * len(self.pairs), self.config.gen.style_dim], seed
         )
         start = tf.cast(replica, tf.int32) * local_batch
         codes = codes[start : start + local_batch]
-        return codes[:, 0], codes[:, 1]
+        return [(codes[:, 2 * p], codes[:, 2 * p + 1]) for p in range(len(self.pairs))]
 
-    def discriminator_step(self, x_a, x_b, x_ab=None, x_ba=None):
+    def discriminator_step(self, batches: dict, translations: list | None = None):
         """``dis_update``: D on real images vs translations made with fresh random styles (or, with
-        ``train.reuse_translations``, the translations the generator step already made)."""
+        ``train.reuse_translations``, the translations the generator step already made: one
+        (i -> j, j -> i) per pair (i, j))."""
         cfg = self.config
-        if x_ab is None:
-            s_a, s_b = self._random_styles(tf.shape(x_a)[0], stream=0)
-            x_ba = self.gen_a.decode(self.gen_b.encode_content(x_b), s_a)
-            x_ab = self.gen_b.decode(self.gen_a.encode_content(x_a), s_b)
-        x_ab, x_ba = tf.stop_gradient(x_ab), tf.stop_gradient(x_ba)
+        if translations is None:
+            codes = self._random_styles(tf.shape(batches[self.domains[0]])[0], stream=0)
+            translations = []
+            for (i, j), (s_i, s_j) in zip(self.pairs, codes):
+                gen_i, gen_j = self.generator(i, trained=True), self.generator(j, trained=True)
+                x_ji = gen_i.decode(gen_j.encode_content(batches[j]), s_i)
+                x_ij = gen_j.decode(gen_i.encode_content(batches[i]), s_j)
+                translations.append((x_ij, x_ji))
         variables = self.discriminator_variables
+        terms, totals = _Terms(), []
         with tf.GradientTape() as tape:
-            loss_dis_a = losses.dis_loss(
-                *_two_calls_as_one(self.dis_a, (x_a, x_ba)), cfg.dis.gan_type
-            )
-            loss_dis_b = losses.dis_loss(
-                *_two_calls_as_one(self.dis_b, (x_b, x_ab)), cfg.dis.gan_type
-            )
-            loss_dis_total = cfg.loss.gan_w * (loss_dis_a + loss_dis_b)
+            for (i, j), (x_ij, x_ji) in zip(self.pairs, translations):
+                x_ij, x_ji = tf.stop_gradient(x_ij), tf.stop_gradient(x_ji)
+                loss_i = losses.dis_loss(
+                    *_two_calls_as_one(self.discriminator(i), (batches[i], x_ji)), cfg.dis.gan_type
+                )
+                loss_j = losses.dis_loss(
+                    *_two_calls_as_one(self.discriminator(j), (batches[j], x_ij)), cfg.dis.gan_type
+                )
+                terms.add({f"loss_dis_{i}": loss_i, f"loss_dis_{j}": loss_j})
+                totals.append(cfg.loss.gan_w * (loss_i + loss_j))
+            loss_dis_total = _mean(totals)
             objective = self._objective(self.dis_optimizer, loss_dis_total, variables)
         self._update(self.dis_optimizer, tape, objective, variables)
         if cfg.dis.spectral_norm:
-            self.power_iteration(self.dis_a, self.dis_b)
+            self.power_iteration(*self.discriminators)
+        return {**terms.means(), "loss_dis_total": loss_dis_total}
+
+    def _translate_pair(self, i: str, j: str, x_i, x_j, s_i, s_j) -> dict:
+        """The generator step's forward pass on domains (i, j): codes, reconstructions, both
+        translations and their codes."""
+        gen_i, gen_j = self.generator(i, trained=True), self.generator(j, trained=True)
+        c_i, s_i_prime = gen_i.encode(x_i)
+        c_j, s_j_prime = gen_j.encode(x_j)
+        # Both decoders take one stack of the contents, so c_i has two uses (this stack and its
+        # recon_c target), not three: see _two_calls_as_one.
+        contents = ops.concatenate([c_i, c_j], axis=0)
+        x_i_recon, x_ji = _split_in_two(
+            gen_i.decode(contents, ops.concatenate([s_i_prime, s_i], axis=0))
+        )
+        x_ij, x_j_recon = _split_in_two(
+            gen_j.decode(contents, ops.concatenate([s_j, s_j_prime], axis=0))
+        )
+        c_j_recon, s_i_recon = gen_i.encode(x_ji)
+        c_i_recon, s_j_recon = gen_j.encode(x_ij)
         return {
-            "loss_dis_a": loss_dis_a,
-            "loss_dis_b": loss_dis_b,
-            "loss_dis_total": loss_dis_total,
+            "i": i, "j": j, "gen_i": gen_i, "gen_j": gen_j,
+            "x_i": x_i, "x_j": x_j, "s_i": s_i, "s_j": s_j,
+            "c_i": c_i, "c_j": c_j, "s_i_prime": s_i_prime, "s_j_prime": s_j_prime,
+            "x_i_recon": x_i_recon, "x_j_recon": x_j_recon, "x_ij": x_ij, "x_ji": x_ji,
+            "c_i_recon": c_i_recon, "c_j_recon": c_j_recon,
+            "s_i_recon": s_i_recon, "s_j_recon": s_j_recon,
+        }  # fmt: skip
+
+    def _pair_losses(self, f: dict) -> tuple[dict, object]:
+        """The reference's generator loss terms and their weighted sum for the pair of ``f``
+        (``_translate_pair``'s tensors), named by domain (``loss_gen_recon_x_a``, ...)."""
+        cfg, w = self.config, self.config.loss
+        i, j = f["i"], f["j"]
+        out = {
+            f"loss_gen_recon_x_{i}": losses.recon_loss(f["x_i_recon"], f["x_i"]),
+            f"loss_gen_recon_x_{j}": losses.recon_loss(f["x_j_recon"], f["x_j"]),
+            f"loss_gen_recon_s_{i}": losses.recon_loss(f["s_i_recon"], f["s_i"]),
+            f"loss_gen_recon_s_{j}": losses.recon_loss(f["s_j_recon"], f["s_j"]),
+            # target not detached, as the reference
+            f"loss_gen_recon_c_{i}": losses.recon_loss(f["c_i_recon"], f["c_i"]),
+            f"loss_gen_recon_c_{j}": losses.recon_loss(f["c_j_recon"], f["c_j"]),
+            f"loss_gen_adv_{i}": losses.gen_adv_loss(
+                self.discriminator(i)(f["x_ji"]), cfg.dis.gan_type
+            ),
+            f"loss_gen_adv_{j}": losses.gen_adv_loss(
+                self.discriminator(j)(f["x_ij"]), cfg.dis.gan_type
+            ),
         }
 
-    def generator_step(self, x_a, x_b):
+        def both(term):
+            return out[f"loss_gen_{term}_{i}"] + out[f"loss_gen_{term}_{j}"]
+
+        total = (
+            w.gan_w * both("adv")
+            + w.recon_x_w * both("recon_x")
+            + w.recon_s_w * both("recon_s")
+            + w.recon_c_w * both("recon_c")
+        )
+        if w.recon_x_cyc_w > 0:
+            x_iji = f["gen_i"].decode(f["c_i_recon"], f["s_i_prime"])
+            x_jij = f["gen_j"].decode(f["c_j_recon"], f["s_j_prime"])
+            out[f"loss_gen_cycrecon_x_{i}"] = losses.recon_loss(x_iji, f["x_i"])
+            out[f"loss_gen_cycrecon_x_{j}"] = losses.recon_loss(x_jij, f["x_j"])
+            total += w.recon_x_cyc_w * both("cycrecon_x")
+        if w.vgg_w > 0:
+            # translation vs its source image
+            out[f"loss_gen_vgg_{i}"] = self.perceptual(f["x_ji"], f["x_j"])
+            out[f"loss_gen_vgg_{j}"] = self.perceptual(f["x_ij"], f["x_i"])
+            total += w.vgg_w * both("vgg")
+        return out, total
+
+    def generator_step(self, batches: dict):
         """``gen_update``: reconstruction, latent reconstruction, optional cycle/perceptual,
-        adversarial."""
-        cfg, w = self.config, self.config.loss
-        s_a, s_b = self._random_styles(tf.shape(x_a)[0], stream=1)
+        adversarial; for every pair of domains, averaged over the pairs."""
+        cfg = self.config
+        codes = self._random_styles(tf.shape(batches[self.domains[0]])[0], stream=1)
         variables = self.generator_variables
-        out = {}
+        out, terms, totals = {}, _Terms(), []
         with tf.GradientTape() as tape:
-            c_a, s_a_prime = self.gen_a.encode(x_a)
-            c_b, s_b_prime = self.gen_b.encode(x_b)
-            # Both decoders take one stack of the contents, so c_a has two uses (this stack and its
-            # recon_c target), not three: see _two_calls_as_one.
-            contents = ops.concatenate([c_a, c_b], axis=0)
-            x_a_recon, x_ba = _split_in_two(
-                self.gen_a.decode(contents, ops.concatenate([s_a_prime, s_a], axis=0))
-            )
-            x_ab, x_b_recon = _split_in_two(
-                self.gen_b.decode(contents, ops.concatenate([s_b, s_b_prime], axis=0))
-            )
-            c_b_recon, s_a_recon = self.gen_a.encode(x_ba)
-            c_a_recon, s_b_recon = self.gen_b.encode(x_ab)
+            forwards = [
+                self._translate_pair(i, j, batches[i], batches[j], s_i, s_j)
+                for (i, j), (s_i, s_j) in zip(self.pairs, codes)
+            ]
             # D learns from these translations, then G is judged by the new D
             if cfg.train.reuse_translations:
                 with tape.stop_recording():
-                    out.update(self.discriminator_step(x_a, x_b, x_ab, x_ba))
-
-            out["loss_gen_recon_x_a"] = losses.recon_loss(x_a_recon, x_a)
-            out["loss_gen_recon_x_b"] = losses.recon_loss(x_b_recon, x_b)
-            out["loss_gen_recon_s_a"] = losses.recon_loss(s_a_recon, s_a)
-            out["loss_gen_recon_s_b"] = losses.recon_loss(s_b_recon, s_b)
-            # target not detached, as the reference
-            out["loss_gen_recon_c_a"] = losses.recon_loss(c_a_recon, c_a)
-            out["loss_gen_recon_c_b"] = losses.recon_loss(c_b_recon, c_b)
-            out["loss_gen_adv_a"] = losses.gen_adv_loss(self.dis_a(x_ba), cfg.dis.gan_type)
-            out["loss_gen_adv_b"] = losses.gen_adv_loss(self.dis_b(x_ab), cfg.dis.gan_type)
-            total = (
-                w.gan_w * (out["loss_gen_adv_a"] + out["loss_gen_adv_b"])
-                + w.recon_x_w * (out["loss_gen_recon_x_a"] + out["loss_gen_recon_x_b"])
-                + w.recon_s_w * (out["loss_gen_recon_s_a"] + out["loss_gen_recon_s_b"])
-                + w.recon_c_w * (out["loss_gen_recon_c_a"] + out["loss_gen_recon_c_b"])
-            )
-            if w.recon_x_cyc_w > 0:
-                x_aba = self.gen_a.decode(c_a_recon, s_a_prime)
-                x_bab = self.gen_b.decode(c_b_recon, s_b_prime)
-                out["loss_gen_cycrecon_x_a"] = losses.recon_loss(x_aba, x_a)
-                out["loss_gen_cycrecon_x_b"] = losses.recon_loss(x_bab, x_b)
-                total += w.recon_x_cyc_w * (
-                    out["loss_gen_cycrecon_x_a"] + out["loss_gen_cycrecon_x_b"]
-                )
-            if w.vgg_w > 0:
-                # translation vs its source image
-                out["loss_gen_vgg_a"] = self.perceptual(x_ba, x_b)
-                out["loss_gen_vgg_b"] = self.perceptual(x_ab, x_a)
-                total += w.vgg_w * (out["loss_gen_vgg_a"] + out["loss_gen_vgg_b"])
-            out["loss_gen_total"] = total
+                    made = [(f["x_ij"], f["x_ji"]) for f in forwards]
+                    out.update(self.discriminator_step(batches, made))
+            for forward in forwards:
+                pair_terms, pair_total = self._pair_losses(forward)
+                terms.add(pair_terms)
+                totals.append(pair_total)
+            out.update(terms.means())
+            out["loss_gen_total"] = total = _mean(totals)
             objective = self._objective(self.gen_optimizer, total, variables)
         self._update(self.gen_optimizer, tape, objective, variables)
         if cfg.gen.spectral_norm:
-            self.power_iteration(self.gen_a, self.gen_b)
-        if self.gen_a_ema is not None:
+            self.power_iteration(*self.trained_generators)
+        if self.averaged:
             ema.update(
-                self.gen_a_ema.weights + self.gen_b_ema.weights,
-                self.gen_a.weights + self.gen_b.weights,
+                *self.averaged_weights(),
                 ema.beta_at(cfg.train.ema_beta, self.step, cfg.train.ema_warmup),
             )
         return out
@@ -357,9 +483,14 @@ class MUNIT(keras.Model):
             )
 
     def train_step(self, data):
-        x_a, x_b = data
-        logs = {} if self.config.train.reuse_translations else self.discriminator_step(x_a, x_b)
-        logs.update(self.generator_step(x_a, x_b))
+        if len(data) != len(self.domains):
+            raise InvalidInput(
+                f"a training batch holds one batch of images per domain ({len(self.domains)}: "
+                f"{', '.join(self.domains)}); got {len(data)}"
+            )
+        batches = dict(zip(self.domains, data))
+        logs = {} if self.config.train.reuse_translations else self.discriminator_step(batches)
+        logs.update(self.generator_step(batches))
         if self.config.train.on_nonfinite == "skip":
             logs["skipped_gen_updates"], logs["skipped_dis_updates"] = (
                 self.skipped_updates[0],
@@ -371,21 +502,35 @@ class MUNIT(keras.Model):
     # ----------------------------------------------------------------------------------------
     # Inference
     # ----------------------------------------------------------------------------------------
-    def _generators(self, direction: str):
-        return generators(self.inference_generators, direction)
+    def direction(self, direction: str | None = None, source=None, target=None):
+        """(source, target) domains from a direction (``a2b``) or from the names themselves; by
+        default the first domain to the second."""
+        if direction is not None:
+            if source is not None or target is not None:
+                raise InvalidInput("give a direction or source= and target=, not both")
+            return direction_domains(direction, self.domains)
+        if source is None:
+            source = self.domains[0]
+        if target is None:
+            target = next(domain for domain in self.domains if domain != source)
+        for name in (source, target):
+            if name not in self.domains:
+                raise UnknownDomain(name, self.domains)
+        if source == target:
+            raise InvalidInput(f"source and target are both {source!r}: name two domains")
+        return source, target
 
-    def _generator(self, domain: str):
-        if domain not in ("a", "b"):
-            raise InvalidInput(f"domain must be 'a' or 'b'; got {domain!r}")
-        return self.inference_generators[0 if domain == "a" else 1]
+    def _generators(self, direction: str):
+        source, target = self.direction(direction)
+        return self.generator(source), self.generator(target)
 
     def encode(self, images, domain: str):
-        """(content, style) codes of ``images`` from ``domain`` ('a' or 'b')."""
-        return self._generator(domain).encode(images)
+        """(content, style) codes of ``images`` from ``domain`` (one of ``data.domains``)."""
+        return self.generator(domain).encode(images)
 
     def decode(self, content, style, domain: str):
         """Images of ``domain`` from content codes and style codes."""
-        return self._generator(domain).decode(content, style)
+        return self.generator(domain).decode(content, style)
 
     def sample_styles(self, n: int, seed: int | None = None):
         """``n`` style codes from the prior N(0, I), reproducible with ``seed``."""
@@ -393,15 +538,27 @@ class MUNIT(keras.Model):
 
     interpolate_styles = staticmethod(styles.interpolate)
 
-    def translate(self, images, direction: str = "a2b", style=None, seed: int | None = None):
+    def translate(
+        self,
+        images,
+        direction: str | None = None,
+        style=None,
+        seed: int | None = None,
+        *,
+        source: str | None = None,
+        target: str | None = None,
+    ):
         """Translate ``images`` (B, H, W, C in [-1, 1]) keeping their content.
 
+        From ``source`` to ``target`` (domain names), or a ``direction`` such as ``"a2b"``; by
+        default from the first domain to the second.
         ``style`` is one of: None (one random style per image) -> (B, H, W, C); an int ``n``
         (``n`` random styles per image) -> (B, n, H, W, C); style codes of shape (B, style_dim)
         or (1, style_dim) -> (B, H, W, C); reference images of the target domain (R, H', W', C)
         with R = B or 1 (example-guided) -> (B, H, W, C).
         """
-        source, target = self._generators(direction)
+        source, target = self.direction(direction, source, target)
+        source, target = self.generator(source), self.generator(target)
         images = ops.convert_to_tensor(images, "float32")
         batch = int(images.shape[0])
         content = source.encode_content(images)
@@ -429,13 +586,18 @@ class MUNIT(keras.Model):
         return target.decode(content, style)
 
     def call(self, inputs, training=False):
-        """(x_a, x_b) -> (x_ab, x_ba) with random styles, so ``predict`` works."""
-        x_a, x_b = inputs
-        s_a = keras.random.normal((ops.shape(x_b)[0], self.config.gen.style_dim))
-        s_b = keras.random.normal((ops.shape(x_a)[0], self.config.gen.style_dim))
-        return self.gen_b.decode(self.gen_a.encode_content(x_a), s_b), self.gen_a.decode(
-            self.gen_b.encode_content(x_b), s_a
-        )
+        """One batch per domain -> each domain's images translated to the next domain (the last
+        to the first) with random styles, so ``predict`` works: (x_a, x_b) -> (x_ab, x_ba)."""
+        outputs = []
+        for k, images in enumerate(inputs):
+            source, target = self.domains[k], self.domains[(k + 1) % len(self.domains)]
+            style = keras.random.normal((ops.shape(images)[0], self.config.gen.style_dim))
+            outputs.append(
+                self.generator(target, trained=True).decode(
+                    self.generator(source, trained=True).encode_content(images), style
+                )
+            )
+        return tuple(outputs)
 
     # ----------------------------------------------------------------------------------------
     # Keras saving: model.save("m.keras") / keras.models.load_model("m.keras")

@@ -229,12 +229,33 @@ class Decoder(keras.layers.Layer):
         }
 
 
+def content_encoder_of(config: GeneratorConfig) -> ContentEncoder:
+    """The content encoder a generator of ``config`` has (or shares, with ``shared_content``)."""
+    c = config
+    return ContentEncoder(
+        c.dim,
+        c.n_downsample,
+        c.n_res,
+        c.activation,
+        c.pad_type,
+        name="enc_content",
+        spectral_norm=c.spectral_norm,
+    )
+
+
 @keras.saving.register_keras_serializable(package="munit_tf")
 class Generator(keras.Model):
     """AdaINGen: one per domain. ``encode`` -> (content, style); ``decode(content, style)`` ->
     image."""
 
-    def __init__(self, input_dim: int = 3, config: GeneratorConfig | dict | None = None, **kwargs):
+    def __init__(
+        self,
+        input_dim: int = 3,
+        config: GeneratorConfig | dict | None = None,
+        content_encoder: ContentEncoder | None = None,
+        **kwargs,
+    ):
+        """``content_encoder``: one shared with other generators (``gen.shared_content``)."""
         super().__init__(**kwargs)
         config = (
             config if isinstance(config, GeneratorConfig) else GeneratorConfig(**(config or {}))
@@ -251,9 +272,7 @@ class Generator(keras.Model):
             name="enc_style",
             **sn,
         )
-        self.enc_content = ContentEncoder(
-            c.dim, c.n_downsample, c.n_res, c.activation, c.pad_type, name="enc_content", **sn
-        )
+        self.enc_content = content_encoder or content_encoder_of(c)
         self.dec = Decoder(
             c.n_downsample,
             c.n_res,

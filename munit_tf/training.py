@@ -3,7 +3,7 @@
 Output layout (``OUTPUT``)::
 
     config.yaml           the resolved configuration of the run
-    checkpoints/          ckpt-<step>.{index,data-*}: both generators, both discriminators,
+    checkpoints/          ckpt-<step>.{index,data-*}: every domain's generator and discriminator,
                           both optimisers (with their step counters); the newest ``keep`` kept
     logs/                 TensorBoard scalars of every loss term (and sample images)
     images/               sample grids: gen_a2b_train_<step>.png, ..._current.png
@@ -77,15 +77,17 @@ class Checkpointer:
         # in Python lists (blocks, res_blocks) are not tf.train-tracked, so a network reaches a
         # checkpoint only through the variable lists that hold its weights (the optimisers', here).
         lists = {}
-        if model.gen_a_ema is not None:
-            lists["generator_averages"] = list(model.gen_a_ema.weights + model.gen_b_ema.weights)
+        if model.averaged:
+            lists["generator_averages"] = model.averaged_weights()[0]
         if model.spectral_vectors:  # spectral normalisation's power-iteration state
             lists["spectral_vectors"] = model.spectral_vectors
+        networks = {}  # gen_a, gen_b, dis_a, dis_b for two domains, as always
+        for domain in model.domains:
+            networks[f"gen_{domain}"] = model.generator(domain, trained=True)
+        for domain in model.domains:
+            networks[f"dis_{domain}"] = model.discriminator(domain)
         self.checkpoint = tf.train.Checkpoint(
-            gen_a=model.gen_a,
-            gen_b=model.gen_b,
-            dis_a=model.dis_a,
-            dis_b=model.dis_b,
+            **networks,
             gen_optimizer=model.gen_optimizer,
             dis_optimizer=model.dis_optimizer,
             skipped_updates=model.skipped_updates,
@@ -233,18 +235,20 @@ class SampleGrid(keras.callbacks.Callback):
     def __init__(self, images_dir: str, log_dir: str, display, every: int, seed: int):
         super().__init__()
         self.images_dir, self.every, self.seed = images_dir, every, seed
-        self.x_a, self.x_b = display
+        self.display = display  # one batch per domain
         self.writer = tf.summary.create_file_writer(log_dir)
         self.paths = []
 
     def on_train_begin(self, logs=None):
         rng = np.random.default_rng(self.seed)  # fixed display styles, as the reference's s_a/s_b
         style_dim = self.model.config.gen.style_dim
-        self.s_a = styles.sample((len(self.x_a), style_dim), rng)
-        self.s_b = styles.sample((len(self.x_b), style_dim), rng)
+        self.images = dict(zip(self.model.domains, self.display))
+        self.fixed_styles = {
+            domain: styles.sample((len(x), style_dim), rng) for domain, x in self.images.items()
+        }
 
     def write(self, step: int) -> list[str]:
-        rows = visualize.sample_rows(self.model, self.x_a, self.x_b, self.s_a, self.s_b, seed=step)
+        rows = visualize.sample_rows(self.model, self.images, self.fixed_styles, seed=step)
         self.paths = []
         with self.writer.as_default(step=step):
             for direction, batches in rows.items():
@@ -306,6 +310,7 @@ def train(
     ``data``: a prepared folder, or a list of TFRecord files/patterns holding both domains;
     ``callbacks``: more Keras callbacks, run after the built-in ones at every step.
     """
+    data_lib.check_domains(data, config)  # a domain without images: refused before anything
     strategy = strategy or make_strategy(config.train.strategy)
     chief = _is_chief(strategy)
     message = precision.start_message(config.train.precision)

@@ -19,7 +19,6 @@ from PIL import Image
 from munit_tf import styles
 from munit_tf.data import images as image_checks
 from munit_tf.errors import InvalidInput, MissingInput, OutputExists, Unwritable
-from munit_tf.model import DIRECTIONS
 from munit_tf.pixels import to_uint8
 from munit_tf.serving.client import TranslatorClient
 
@@ -62,7 +61,9 @@ def translate_files(
     input_path: str,
     output: str,
     *,
-    direction: str = "a2b",
+    direction: str | None = None,
+    source: str | None = None,
+    target: str | None = None,
     num_styles: int = 10,
     seed: int = 0,
     reference: str | None = None,
@@ -73,15 +74,16 @@ def translate_files(
     overwrite: bool = False,
     log=print,
 ) -> dict:
-    """Translate every image of ``input_path``.
+    """Translate every image of ``input_path``, in ``direction`` (``a2b``) or from ``source``
+    to ``target`` (domain names); by default from the model's first domain to its second.
 
     Returns ``{"written": [paths], "failed": {path: reason}}``.
 
     Layout: ``OUTPUT/style_JJ/NAME.png`` per style (or ``OUTPUT/NAME.png`` grids with ``grid``),
     ``OUTPUT/NAME.png`` with ``reference``, ``OUTPUT/interpolation/NAME.png`` with ``interpolate``.
     """
-    if direction not in DIRECTIONS:
-        raise InvalidInput(f"--direction must be a2b or b2a; got {direction!r}")
+    if direction is not None and (source or target):
+        raise InvalidInput("give --direction or --source-domain/--target-domain, not both")
     if not 1 <= num_styles <= 64:
         raise InvalidInput(f"--num-styles must be between 1 and 64; got {num_styles}")
     if interpolate and interpolate < 2:
@@ -92,6 +94,8 @@ def translate_files(
     if os.path.isdir(output) and os.listdir(output) and not overwrite:
         raise OutputExists(f"--output {output} is not empty; pass --overwrite to write into it")
     client = TranslatorClient(model)
+    # default: the model's first domain to its second (a2b)
+    direction = client.direction(direction, source, target)
     written, failed = [], {}
 
     root = os.path.realpath(output)

@@ -3,25 +3,28 @@ fixed styles and translation with random styles, one column per display image.""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from PIL import Image
 
-from munit_tf.model import generators
 from munit_tf.pixels import to_uint8
 
 
-def sample_rows(model, x_a, x_b, fixed_s_a, fixed_s_b, seed: int = 0) -> dict:
-    """``trainer.sample()``: {"a2b": [x_a, recon, fixed-style, random-style], "b2a": [...]}, by
-    the generators that translate (the averaged ones with ``train.ema_beta``)."""
+def sample_rows(model, images: dict, fixed_styles: dict, seed: int = 0) -> dict:
+    """``trainer.sample()``: {"a2b": [x_a, recon, fixed-style, random-style], "b2a": [...]} (every
+    direction between the model's domains), by the generators that translate (the averaged ones
+    with ``train.ema_beta``). ``images`` and ``fixed_styles``: per domain."""
     rows = {}
-    for direction, x, fixed in (("a2b", x_a, fixed_s_b), ("b2a", x_b, fixed_s_a)):
-        gen_src, gen_tgt = generators(model.inference_generators, direction)
+    for source, target in itertools.permutations(model.domains, 2):
+        x = images[source]
+        gen_src, gen_tgt = model.generator(source), model.generator(target)
         content, style = gen_src.encode(x)
         random_styles = model.sample_styles(len(x), seed)
-        rows[direction] = [
+        rows[f"{source}2{target}"] = [
             x,
             gen_src.decode(content, style),
-            gen_tgt.decode(content, fixed[: len(x)]),
+            gen_tgt.decode(content, fixed_styles[target][: len(x)]),
             gen_tgt.decode(content, random_styles),
         ]
     return rows

@@ -1,4 +1,5 @@
-"""``tf.data`` input: prepared TFRecords -> batches of unpaired (x_a, x_b) images in [-1, 1].
+"""``tf.data`` input: prepared TFRecords -> batches of unpaired (x_a, x_b) images in [-1, 1] (one
+batch per domain of ``data.domains``: more than two for more domains).
 
 Training mirrors the reference's loader: resize the shorter side to ``new_size`` (bilinear),
 random square crop of ``crop_size``, random horizontal flip, scale to [-1, 1]. The two domains are
@@ -12,6 +13,9 @@ batches an uninterrupted run would have seen.
 """
 
 from __future__ import annotations
+
+import json
+import os
 
 import tensorflow as tf
 
@@ -103,10 +107,13 @@ def domain_dataset(
     training: bool = True,
     seed: int = 0,
     skip: int = 0,
+    channels: int | None = None,
 ) -> tf.data.Dataset:
     """Preprocessed images of one domain; repeated and shuffled when ``training``, after ``skip``
-    images."""
-    channels = config.input_dim_a if domain == "a" else config.input_dim_b
+    images. ``channels``: of the decoded images (default: ``input_dim_a`` for ``a``, else
+    ``input_dim_b``)."""
+    if channels is None:
+        channels = config.input_dim_a if domain == "a" else config.input_dim_b
     dataset = records(data, split, domain)
     if not training:
         return dataset.map(
@@ -127,6 +134,26 @@ def domain_dataset(
     return dataset.map(_train, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
+def check_domains(data, config: MUNITConfig, split: str = "train") -> None:
+    """Refuse, in one line and before any training, a domain of ``data.domains`` that a prepared
+    folder has no ``split`` images of (its manifest says; file lists are not counted)."""
+    if not isinstance(data, str):
+        return
+    path = os.path.join(data, "manifest.json")
+    if not tf.io.gfile.exists(path):
+        return
+    with tf.io.gfile.GFile(path) as handle:
+        counts = json.load(handle).get("counts", {})
+    have = sorted(key.split("/", 1)[1] for key, n in counts.items() if key.startswith(f"{split}/"))
+    for domain in config.data.domains:
+        if not counts.get(f"{split}/{domain}"):
+            raise MissingInput(
+                f"{data} has no {split} images of domain {domain!r} (data.domains = "
+                f"{', '.join(config.data.domains)}; the data's domains: "
+                f"{', '.join(have) or 'none'})"
+            )
+
+
 def make_dataset(
     data,
     config: MUNITConfig,
@@ -135,18 +162,27 @@ def make_dataset(
     batch_size: int | None = None,
     start_step: int = 0,
 ) -> tf.data.Dataset:
-    """Batches of (x_a, x_b), ``batch_size`` (default: the config's global batch size) each.
+    """Batches of (x_a, x_b), one batch per domain of ``data.domains``, ``batch_size`` (default:
+    the config's global batch size) each.
 
     ``data``: a prepared folder or a list of files/patterns (see ``domain_files``).
     ``start_step``: training iterations already done (a resume): their batches are skipped.
     """
     batch_size = batch_size or config.train.batch_size
     seed = config.train.seed
+    domains = config.data.domains
     streams = [
         domain_dataset(
-            data, split, domain, config.data, training, seed * 2 + k, start_step * batch_size
+            data,
+            split,
+            domain,
+            config.data,
+            training,
+            seed * len(domains) + k,  # each domain its own shuffle, for every seed
+            start_step * batch_size,
+            config.channels(domain),
         )
-        for k, domain in enumerate(schema.DOMAINS)
+        for k, domain in enumerate(domains)
     ]
     streams = [s.batch(batch_size, drop_remainder=training) for s in streams]
     return tf.data.Dataset.zip(tuple(streams)).prefetch(tf.data.AUTOTUNE)

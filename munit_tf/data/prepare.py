@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -30,6 +31,7 @@ from apache_beam.metrics.metric import Metrics, MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from munit_tf import atomic
+from munit_tf.config import DOMAIN_NAME
 from munit_tf.data import images, schema
 from munit_tf.errors import InvalidInput, MissingInput, NotAFolder, OutputExists
 from munit_tf.pixels import png_bytes
@@ -53,6 +55,7 @@ class PrepareOptions:
     max_pixels: int = images.DEFAULT_MAX_PIXELS
     overwrite: bool = False
     synthetic_count: int = 1000  # images per domain in train (test: a tenth, at least 8)
+    synthetic_domains: int = 2  # a and b; 3 adds domain c (dotted outlines)
     synthetic_size: int = 64
     seed: int = 0
 
@@ -87,22 +90,51 @@ def _read_list_or_folder(location: str) -> list[str]:
     return _list_images(location)
 
 
+# trainA, TRAINA, traina (the MUNIT/CycleGAN layout), trainSummer, train_summer, test-summer; not
+# "training/" or "tests/": after the split, a capital, a separator, or the a/b of that layout
+FOLDER = re.compile(r"(?i:(train|test))(?:[_-](\w+)|([A-Z]\w*)|([ab]))")
+
+
+def folder_domains(root: str) -> dict:
+    """{(split, domain): path} of ROOT/train<X> and test<X>: trainA -> domain ``a`` (in any
+    letter case, as the MUNIT layout), trainSummer or train_summer -> ``summer``. Other entries
+    are not domains (``training/``, ``tests/``, a ``train.txt`` beside them stay unread)."""
+    locations = {}
+    for name in sorted(os.listdir(root)):
+        match = FOLDER.fullmatch(name)
+        domain = next((g for g in match.groups()[1:] if g), "").lower() if match else ""
+        if DOMAIN_NAME.fullmatch(domain):
+            key = (match.group(1).lower(), domain)
+            if key in locations:
+                raise InvalidInput(
+                    f"--source {root}: {os.path.basename(locations[key])}/ and {name}/ are the "
+                    f"same domain ({key[1]}) in other letter cases; keep one"
+                )
+            locations[key] = os.path.join(root, name)
+    return locations
+
+
 def folder_items(root: str) -> list[dict]:
-    """ROOT/trainA, trainB (required), testA, testB (optional), matched in any letter case."""
+    """ROOT/trainA, trainB (required), testA, testB (optional), matched in any letter case; or
+    any other domains' ROOT/train<Name>/ [test<Name>/], two at least."""
     if not os.path.isdir(root):
         raise MissingInput(
             f"--source {root}: no such folder (expected trainA/ trainB/ [testA/ testB/] in it)"
         )
-    entries = {name.lower(): name for name in os.listdir(root)}
-    locations = {}
-    for key, name in FOLDER_NAMES.items():
-        if name.lower() in entries:
-            locations[key] = os.path.join(root, entries[name.lower()])
-        elif key[0] == "train":
-            raise MissingInput(
-                f"--source {root}: no {name}/ folder (found: "
-                f"{', '.join(sorted(entries)) or 'nothing'})"
-            )
+    locations = folder_domains(root)
+    trained = sorted(domain for split, domain in locations if split == "train")
+    found = ", ".join(sorted(os.listdir(root))) or "nothing"
+    if len(trained) < 2:
+        missing = [f"train{d.upper()}" for d in schema.DOMAINS if ("train", d) not in locations]
+        raise MissingInput(
+            f"--source {root}: no {'/ '.join(missing) or 'second train<Domain>'}/ folder "
+            f"(found: {found}); two domains' train<Domain>/ folders at least"
+        )
+    untrained = sorted(d for split, d in locations if split == "test" and d not in trained)
+    if untrained:
+        raise MissingInput(
+            f"--source {root}: test{untrained[0]}/ has no train{untrained[0]}/ (found: {found})"
+        )
     return explicit_items(locations)
 
 
@@ -160,23 +192,32 @@ def tfds_items(name: str, data_dir: str | None = None, parts: int = 4) -> list[d
 
 
 def source_items(
-    source: str, synthetic_count: int = 1000, seed: int = 0, tfds_data_dir: str | None = None
+    source: str,
+    synthetic_count: int = 1000,
+    seed: int = 0,
+    tfds_data_dir: str | None = None,
+    synthetic_domains: int = 2,
 ) -> tuple[list[dict], str]:
     """The work items of a source, and how the manifest names it: a folder with trainA/ trainB/
     [testA/ testB/], ``synthetic`` (the built-in data) or ``tfds:NAME`` (a TFDS builder)."""
     if source == "synthetic":
-        return synthetic_items(synthetic_count, seed), "synthetic"
+        return synthetic_items(synthetic_count, seed, synthetic_domains), "synthetic"
     if source.startswith(TFDS_PREFIX):
         return tfds_items(source[len(TFDS_PREFIX) :], tfds_data_dir), source
     return folder_items(source), os.path.abspath(source)
 
 
-def synthetic_items(count: int, seed: int) -> list[dict]:
+def synthetic_items(count: int, seed: int, domains: int = 2) -> list[dict]:
+    """The built-in data's work items: domains a and b, and c with ``domains`` = 3."""
+    from munit_tf.data import synthetic
+
+    if not 2 <= domains <= len(synthetic.DOMAINS):
+        raise InvalidInput(f"the synthetic data has 2 or 3 domains; got {domains}")
     test_count = max(8, count // 10)
     return [
         {"kind": "synthetic", "split": split, "domain": domain, "index": i, "seed": seed}
         for split, n in (("train", count), ("test", test_count))
-        for domain in schema.DOMAINS
+        for domain in synthetic.DOMAINS[:domains]
         for i in range(n)
     ]
 
@@ -542,13 +583,28 @@ def prepare(
     return manifest
 
 
-def ensure_synthetic(output: str, size: int, count: int = 2000, seed: int = 0, log=print) -> str:
-    """The synthetic dataset prepared at ``output`` (kept if a complete one is already there)."""
-    if not os.path.exists(os.path.join(output, "manifest.json")):
-        options = PrepareOptions(
-            output=output, min_size=size, synthetic_size=size, seed=seed, overwrite=True
-        )
-        prepare(synthetic_items(count, seed), options, source="synthetic", log=log)
+def ensure_synthetic(
+    output: str, size: int, count: int = 2000, seed: int = 0, log=print, domains: int = 2
+) -> str:
+    """The synthetic dataset prepared at ``output`` (kept if a complete one with ``domains``
+    domains is already there)."""
+    from munit_tf.data import synthetic
+
+    path = os.path.join(output, "manifest.json")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            counts = json.load(handle).get("counts", {})
+        if all(f"train/{d}" in counts for d in synthetic.DOMAINS[:domains]):
+            return output
+    options = PrepareOptions(
+        output=output,
+        min_size=size,
+        synthetic_size=size,
+        seed=seed,
+        overwrite=True,
+        synthetic_domains=domains,
+    )
+    prepare(synthetic_items(count, seed, domains), options, source="synthetic", log=log)
     return output
 
 

@@ -3,6 +3,8 @@
 Layout of a prepared dataset directory::
 
     DIR/{train,test}/{a,b}-NNNNN-of-MMMMM.tfrecord.gz   GZIP TFRecords of tf.train.Example
+                                                        (one file set per domain: a, b, or
+                                                        any names, as ``data.domains``)
     DIR/manifest.json                                   counts, sizes, schema version, command
 
 Features of each example (``SCHEMA_VERSION`` 1):
@@ -10,7 +12,7 @@ Features of each example (``SCHEMA_VERSION`` 1):
 ============  ===========  ==========================================================
 ``image``     bytes        the encoded image (PNG or JPEG), 8-bit RGB
 ``id``        bytes        stable example id (``synthetic-train-a-000012``, or a path hash)
-``domain``    bytes        ``a`` or ``b``
+``domain``    bytes        the domain's name: ``a``, ``b``, or another (``summer``)
 ``height``    int64        image height in pixels
 ``width``     int64        image width in pixels
 ``mask``      bytes        optional: PNG of the ground-truth silhouette (synthetic data)
@@ -25,11 +27,12 @@ import os
 
 import tensorflow as tf
 
+from munit_tf.config import DOMAIN_NAME
 from munit_tf.errors import InvalidInput, MissingInput
 
 SCHEMA_VERSION = 1
 SPLITS = ("train", "test")
-DOMAINS = ("a", "b")
+DOMAINS = ("a", "b")  # the two domains of MUNIT; data.domains names more
 
 FEATURES = {
     "image": tf.io.FixedLenFeature([], tf.string),
@@ -66,8 +69,11 @@ def encode_example(
     style=(),
 ) -> bytes:
     """A serialized tf.train.Example in this schema, the same bytes for the same values."""
-    if domain not in DOMAINS:
-        raise InvalidInput(f"domain must be one of {DOMAINS}; got {domain!r}")
+    if not DOMAIN_NAME.fullmatch(domain):
+        raise InvalidInput(
+            f"domain {domain!r} is not a domain name (a lowercase letter, then letters, digits "
+            "or _)"
+        )
     feature = {
         "image": _bytes(image),
         "id": _bytes(example_id.encode()),

@@ -1,4 +1,4 @@
-"""A two-domain dataset with known ground truth, rendered from a seed.
+"""A two-domain (or three-domain) dataset with known ground truth, rendered from a seed.
 
 Content is a silhouette: a shape family (ellipse, rectangle, triangle, star, cross, hexagon)
 at a random position, scale, aspect and rotation. Domain A draws it as a dark outline on a light
@@ -9,7 +9,8 @@ texture is laid out on the shape itself (its frequency counts periods across the
 gradient or noise spans both colours within the shape), so that every texture class can be told
 from the image: one drawn across the whole image would show a small shape a single stripe, or a
 gradient too faint to see (version 1 did, and a classifier told its textures apart in only two
-thirds of held-out images).
+thirds of held-out images). A third domain, C, for more than two domains, draws the outline as a
+dotted line of one random colour and dot spacing (the silhouette again, in a third look).
 
 Every example is a pure function of (seed, split, domain, index), so the silhouette mask and the
 style parameters kept beside each image let evaluation score content preservation and style
@@ -27,7 +28,7 @@ from PIL import Image, ImageDraw
 FAMILIES = ("ellipse", "rectangle", "triangle", "star", "cross", "hexagon")
 TEXTURES = ("solid", "stripes", "checks", "gradient", "noise")
 SPLITS = ("train", "test")
-DOMAINS = ("a", "b")
+DOMAINS = ("a", "b", "c")  # prepared data has a and b unless asked for c
 BACKGROUND = np.array([0.93, 0.93, 0.91])  # the light background of both domains
 OUTLINE_COLOR = np.array([0.08, 0.08, 0.1])
 SUPERSAMPLE = 4
@@ -89,6 +90,21 @@ def sample_style(rng: np.random.Generator) -> Style:
     while np.linalg.norm(np.subtract(color1, color2)) < MIN_COLOR_DISTANCE:
         color2 = _saturated_color(rng)  # two colours that look alike hide the texture
     return Style(texture, color1, color2, rng.uniform(1.5, 4.0), rng.uniform(0, math.pi))
+
+
+@dataclasses.dataclass(frozen=True)
+class Dots:
+    """Domain C's style: the dots' colour and their spacing along the outline (in dot widths)."""
+
+    color: tuple
+    spacing: float
+
+    def vector(self) -> list[float]:
+        return [*self.color, self.spacing]
+
+
+def sample_dots(rng: np.random.Generator) -> Dots:
+    return Dots(_saturated_color(rng), float(rng.uniform(1.6, 3.2)))
 
 
 def _outline(content: Content, size: int) -> list[tuple]:
@@ -227,6 +243,33 @@ def render_b(content: Content, style: Style, size: int, rng: np.random.Generator
     return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
 
 
+def _points_along(polygon: list[tuple], spacing: float) -> list[tuple]:
+    """Points every ``spacing`` pixels along the closed ``polygon``."""
+    points, carried = [], 0.0
+    for (x0, y0), (x1, y1) in zip(polygon, polygon[1:] + polygon[:1]):
+        length = math.hypot(x1 - x0, y1 - y0)
+        t = carried
+        while t < length:
+            points.append((x0 + (x1 - x0) * t / length, y0 + (y1 - y0) * t / length))
+            t += spacing
+        carried = t - length
+    return points
+
+
+def render_c(content: Content, dots: Dots, size: int) -> np.ndarray:
+    """Domain C: the silhouette's outline as coloured dots on the light background."""
+    width = outline_width(size) * 1.5  # a dot's diameter
+    big = Image.new("L", (size * SUPERSAMPLE, size * SUPERSAMPLE), 0)
+    draw = ImageDraw.Draw(big)
+    radius = width * SUPERSAMPLE / 2
+    for x, y in _points_along(_outline(content, size), dots.spacing * width):
+        x, y = x * SUPERSAMPLE, y * SUPERSAMPLE
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
+    coverage = np.asarray(big.resize((size, size), Image.BOX), np.float32)[..., None] / 255.0
+    image = BACKGROUND * (1 - coverage) + np.asarray(dots.color) * coverage
+    return np.round(image * 255).astype(np.uint8)
+
+
 def example(domain: str, index: int, seed: int = 0, size: int = 64, split: str = "train") -> dict:
     """One image of ``domain`` with its ground truth (unpaired: each domain has its own
     contents)."""
@@ -234,6 +277,9 @@ def example(domain: str, index: int, seed: int = 0, size: int = 64, split: str =
     content = sample_content(rng)
     if domain == "a":
         image, style = render_a(content, size), None
+    elif domain == "c":
+        style = sample_dots(rng)
+        image = render_c(content, style, size)
     else:
         style = sample_style(rng)
         image = render_b(content, style, size, rng)

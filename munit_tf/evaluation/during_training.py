@@ -17,6 +17,7 @@ import time
 import keras
 import tensorflow as tf
 
+from munit_tf.errors import InvalidInput
 from munit_tf.evaluation import protocol
 from munit_tf.serving.client import TranslatorClient
 
@@ -64,6 +65,11 @@ class GroundTruthLog(keras.callbacks.Callback):
         """The log that ``train.eval_iter`` / ``eval_inputs`` / ``eval_styles`` / ``eval_seeds``
         ask for."""
         train = config.train
+        if not {"a", "b"} <= set(config.data.domains):
+            raise InvalidInput(
+                "train.eval_iter scores a2b and b2a of the synthetic data; data.domains "
+                f"({', '.join(config.data.domains)}) has no domains a and b: set train.eval_iter=0"
+            )
         return cls(
             data,
             log_dir,

@@ -149,6 +149,10 @@ def evaluate(
     if os.path.exists(os.path.join(output, "metrics.json")) and not overwrite:
         raise OutputExists(f"{output} already holds an evaluation; pass --overwrite to replace it")
     client = TranslatorClient(model)
+    if not {"a", "b"} <= set(client.domains):
+        raise InvalidInput(
+            f"evaluate scores a2b and b2a; this model's domains are {', '.join(client.domains)}"
+        )
     domains = {d: load_domain(client, data, d, options.num_inputs) for d in "ab"}
     directions = {"a2b": (domains["a"], domains["b"]), "b2a": (domains["b"], domains["a"])}
     skipped, per_seed = {}, {direction: {} for direction in directions}

@@ -191,6 +191,11 @@ def export(
     """Write ``model``'s portable functions (all, or those named in ``only``) to the folder
     ``output``; returns the manifest."""
     check_request(format, quantize, output, overwrite, only)
+    if len(model.domains) != 2:
+        raise InvalidInput(
+            f"portable exports translate two domains (a2b, b2a); this model has "
+            f"{len(model.domains)} ({', '.join(model.domains)}): export a SavedModel instead"
+        )
     log = log or (lambda *_: None)
     started = time.time()
     # LiteRT.js runs only the shapes a model declares: the page's functions take one image

@@ -10,8 +10,8 @@ import keras
 import tensorflow as tf
 
 from munit_tf import atomic, fast_conv
-from munit_tf.errors import InvalidInput, OutputExists
-from munit_tf.model import DIRECTIONS, MUNIT
+from munit_tf.errors import OutputExists
+from munit_tf.model import MUNIT
 from munit_tf.serving.image_input import DEFAULT_MAX_PIXELS
 from munit_tf.serving.translator import Translator
 
@@ -19,7 +19,7 @@ from munit_tf.serving.translator import Translator
 def export(
     model: MUNIT,
     output: str,
-    default_direction: str = "a2b",
+    default_direction: str | None = None,
     overwrite: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     log=None,
@@ -30,8 +30,8 @@ def export(
     polls the base folder for numeric versions, never sees a half-written version. With ``log``
     (e.g. ``print``), progress is shown: a bar over the traced signatures, then the save.
     """
-    if default_direction not in DIRECTIONS:
-        raise InvalidInput(f"default direction must be a2b or b2a; got {default_direction!r}")
+    if default_direction is not None:
+        model.direction(default_direction)  # an unknown one: a one-line error
     if tf.io.gfile.exists(output):
         if not overwrite:
             raise OutputExists(f"{output} already exists; pass --overwrite to replace it")

@@ -1,8 +1,10 @@
-"""The translator as a TF SavedModel for TF Serving: every signature, for both directions.
+"""The translator as a TF SavedModel for TF Serving: every signature, for every direction.
 
-The SavedModel holds only the two generators and these graph functions, so loading it needs
-TensorFlow and nothing of munit_tf. Signatures (``D`` is ``a2b`` or ``b2a``; ``X`` is ``a`` or
-``b``):
+The SavedModel holds only the generators and these graph functions, so loading it needs
+TensorFlow and nothing of munit_tf. Signatures (``D`` is a direction: ``a2b`` or ``b2a`` for two
+domains, every ``<source>2<target>`` of ``data.domains`` for more, e.g. ``summer2winter``; ``X``
+is a domain: ``a``, ``b``, ...). One signature per direction, so a TF Serving client names the
+direction in the signature and sends nothing else new:
 
 ``translate_bytes_D`` (and ``serving_default`` = the default direction's)
     ``image_bytes`` string [N] (encoded JPEG/PNG/GIF/BMP; ``{"b64": ...}`` in REST),
@@ -24,10 +26,12 @@ batch sizes fail the request with ``InvalidArgument`` and a readable message.
 
 from __future__ import annotations
 
+import itertools
+
 import tensorflow as tf
 
 from munit_tf import fast_conv
-from munit_tf.model import DIRECTIONS, MUNIT, generators
+from munit_tf.model import MUNIT, direction_domains
 from munit_tf.pixels import from_uint8_tensor, to_uint8_tensor
 from munit_tf.serving.image_input import (
     DEFAULT_MAX_PIXELS,
@@ -42,23 +46,30 @@ class Translator(tf.Module):
 
     def __init__(self, model: MUNIT, max_pixels: int = DEFAULT_MAX_PIXELS):
         super().__init__(name="munit_translator")
-        # the averaged generators when the model keeps them (train.ema_beta)
-        self.gen_a, self.gen_b = model.inference_generators
         config = model.config
+        self.domains = tuple(config.data.domains)
+        # the averaged generators when the model keeps them (train.ema_beta); gen_a, gen_b, ...
+        for domain, generator in zip(self.domains, model.inference_generators):
+            setattr(self, f"gen_{domain}", generator)
+        self.directions = tuple(
+            f"{s}2{t}" for s, t in itertools.permutations(self.domains, 2)
+        )  # a2b, b2a for two domains
         self.style_dim = config.gen.style_dim
         self.new_size = config.data.new_size
         self.multiple = 2**config.gen.n_downsample
-        self.channels = {"a": config.data.input_dim_a, "b": config.data.input_dim_b}
+        self.channels = {domain: config.channels(domain) for domain in self.domains}
         self.max_pixels = max_pixels
         # Saved with the model so that clients (the translate command) can prepare inputs alike.
         self.image_size = tf.Variable(self.new_size, trainable=False, name="image_size")
         self.size_multiple = tf.Variable(self.multiple, trainable=False, name="size_multiple")
         self.style_dimension = tf.Variable(self.style_dim, trainable=False, name="style_dimension")
+        self.domain_names = tf.Variable(list(self.domains), trainable=False, name="domain_names")
         self.functions = self._make_functions()
 
     # --- building blocks ------------------------------------------------------------------
     def _generators(self, direction):
-        return generators((self.gen_a, self.gen_b), direction)
+        source, target = direction_domains(direction, self.domains)
+        return getattr(self, f"gen_{source}"), getattr(self, f"gen_{target}")
 
     def _check_size(self, images):
         shape = tf.shape(images)
@@ -113,8 +124,8 @@ class Translator(tf.Module):
     # --- signatures -----------------------------------------------------------------------
     def _make_functions(self) -> dict:
         functions = {}
-        for direction in DIRECTIONS:
-            source_domain, target_domain = direction[0], direction[2]
+        for direction in self.directions:
+            source_domain, target_domain = direction_domains(direction, self.domains)
             c_in, c_out = self.channels[source_domain], self.channels[target_domain]
             functions[f"translate_bytes_{direction}"] = self._bytes_function(direction, c_in)
             functions[f"translate_{direction}"] = self._float_function(direction, c_in)
@@ -123,9 +134,9 @@ class Translator(tf.Module):
             functions[f"translate_with_reference_{direction}"] = self._reference_function(
                 direction, c_in, c_out
             )
-        for domain, generator in (("a", self.gen_a), ("b", self.gen_b)):
+        for domain in self.domains:
             functions[f"encode_style_{domain}"], functions[f"encode_content_{domain}"] = (
-                self._encoder_functions(generator, self.channels[domain])
+                self._encoder_functions(getattr(self, f"gen_{domain}"), self.channels[domain])
             )
         return functions
 
@@ -251,9 +262,12 @@ class Translator(tf.Module):
 
         return encode_style, encode_content
 
-    def signatures(self, default_direction: str = "a2b", progress=None) -> dict:
+    def signatures(self, default_direction: str | None = None, progress=None) -> dict:
         """Every signature traced, its convolutions in ``fast_conv``'s serving form; ``progress``
-        (a ``keras.utils.Progbar``) advances after each."""
+        (a ``keras.utils.Progbar``) advances after each. ``serving_default`` is
+        ``default_direction``'s bytes signature (default: the first domain to the second)."""
+        default_direction = default_direction or self.directions[0]
+        direction_domains(default_direction, self.domains)  # an unknown one: a one-line error
         signatures = {}
         with fast_conv.form("serving"):
             for name, fn in self.functions.items():
