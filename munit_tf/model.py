@@ -520,10 +520,6 @@ class MUNIT(keras.Model):
             raise InvalidInput(f"source and target are both {source!r}: name two domains")
         return source, target
 
-    def _generators(self, direction: str):
-        source, target = self.direction(direction)
-        return self.generator(source), self.generator(target)
-
     def encode(self, images, domain: str):
         """(content, style) codes of ``images`` from ``domain`` (one of ``data.domains``)."""
         return self.generator(domain).encode(images)

@@ -14,6 +14,12 @@ from munit_tf.errors import InvalidInput, MissingInput
 from munit_tf.training import Checkpointer, build_model
 
 THREE = ["data.domains=[a,b,c]"]
+RECIPE = [
+    "train.ema_beta=0.9",
+    "gen.spectral_norm=true",
+    "dis.spectral_norm=true",
+    "train.reuse_translations=true",
+]
 
 
 def _fixture_module(name):
@@ -66,8 +72,9 @@ def test_two_named_domains_train_exactly_as_a_and_b():
 # ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def stepped():
-    """(model, its weights before, the logs of its one step): three domains, with the EMA."""
-    model = _model(THREE + ["train.ema_beta=0.9"])
+    """(model, its weights before, the logs of its one step): three domains, with the EMA,
+    spectral norm in G and D, and D trained on the G step's translations."""
+    model = _model(THREE + RECIPE)
     networks = model.trained_generators + model.discriminators
     before = [[v.numpy().copy() for v in n.trainable_variables] for n in networks]
     return model, before, model.train_step(_batches(3))
@@ -112,7 +119,7 @@ def test_shared_content_encoder_is_one_set_of_weights():
 def test_three_domains_resume_from_a_checkpoint_exactly(stepped, tmp_path):
     model = stepped[0]
     Checkpointer(model, str(tmp_path)).save()
-    restored = _model(THREE + ["train.ema_beta=0.9"], seed=1)
+    restored = _model(THREE + RECIPE, seed=1)
     assert Checkpointer(restored, str(tmp_path)).restore() == 1
     for mine, yours in zip(model.weights, restored.weights):
         np.testing.assert_array_equal(mine.numpy(), yours.numpy())

@@ -107,13 +107,11 @@ def domain_dataset(
     training: bool = True,
     seed: int = 0,
     skip: int = 0,
-    channels: int | None = None,
+    *,
+    channels: int,
 ) -> tf.data.Dataset:
-    """Preprocessed images of one domain; repeated and shuffled when ``training``, after ``skip``
-    images. ``channels``: of the decoded images (default: ``input_dim_a`` for ``a``, else
-    ``input_dim_b``)."""
-    if channels is None:
-        channels = config.input_dim_a if domain == "a" else config.input_dim_b
+    """Preprocessed images of one domain, ``channels`` each; repeated and shuffled when
+    ``training``, after ``skip`` images."""
     dataset = records(data, split, domain)
     if not training:
         return dataset.map(
@@ -180,7 +178,7 @@ def make_dataset(
             training,
             seed * len(domains) + k,  # each domain its own shuffle, for every seed
             start_step * batch_size,
-            config.channels(domain),
+            channels=config.channels(domain),
         )
         for k, domain in enumerate(domains)
     ]
