@@ -83,7 +83,9 @@ def run_curve(args) -> dict:
         config = load_config(args.config, list(args.overrides) + schedule)
     parent = os.path.dirname(os.path.abspath(args.run))
     data = args.data or os.path.join(parent, f"data-{config.data.new_size}")
-    prepare.ensure_synthetic(data, config.data.new_size, args.synthetic_count)
+    # domain c (--set data.domains=[a,b,c] or [a,c]) is prepared beside a and b
+    domains = 3 if "c" in config.data.domains else 2
+    prepare.ensure_synthetic(data, config.data.new_size, args.synthetic_count, domains=domains)
     log_dir = os.path.join(args.run, "logs")
     records = during_training.read_log(log_dir)
     if records and args.minutes and records[-1]["train_seconds"] >= args.minutes * 60:

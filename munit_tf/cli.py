@@ -102,19 +102,12 @@ def cmd_train(args) -> int:
     config = _config(args)
     data = args.data
     if data == "synthetic":
-        from munit_tf.data import synthetic
-
-        domains = config.data.domains
-        if domains != list(synthetic.DOMAINS[: len(domains)]):
-            raise InvalidInput(
-                f"--data synthetic has domains a, b (and c); data.domains is {', '.join(domains)}"
-            )
         data = prepare.ensure_synthetic(
             os.path.join(args.output, "data"),
             config.data.new_size,
             args.synthetic_count,
             config.train.seed,
-            domains=len(domains),
+            domains=prepare.synthetic_domain_count(config.data.domains),
         )
     elif not os.path.isdir(data):
         raise MissingInput(f"--data {data}: no such folder (prepared TFRecords, or 'synthetic')")
@@ -124,8 +117,11 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _named_folders(values: list[str] | None, option: str) -> list[tuple[str, str]]:
-    """``["summer=photos/summer"]`` -> ``[("summer", "photos/summer")]``, names checked."""
+def _named_folders(
+    values: list[str] | None, option: str, what: str = "FOLDER"
+) -> list[tuple[str, str]]:
+    """``["summer=photos/summer"]`` -> ``[("summer", "photos/summer")]``, names checked (any
+    ``NAME=PATH`` option)."""
     from munit_tf.config import DOMAIN_NAME
 
     pairs = []
@@ -133,7 +129,7 @@ def _named_folders(values: list[str] | None, option: str) -> list[tuple[str, str
         name, sep, folder = value.partition("=")
         if not sep or not folder or not DOMAIN_NAME.fullmatch(name):
             raise InvalidInput(
-                f"{option} {value!r}: write it as NAME=FOLDER, NAME a domain name (a lowercase "
+                f"{option} {value!r}: write it as NAME={what}, NAME a domain name (a lowercase "
                 "letter, then letters, digits or _)"
             )
         pairs.append((name, folder))
@@ -284,7 +280,8 @@ def cmd_evaluate(args) -> int:
     for value, name in ((args.num_inputs, "--num-inputs"), (args.references, "--references")):
         if value < 1:
             raise InvalidInput(f"{name} must be >= 1; got {value}")
-    for path in (args.classifier_a, args.classifier_b):
+    classifiers = dict(_named_folders(args.classifier, "--classifier", "FILE"))
+    for path in (args.classifier_a, args.classifier_b, *classifiers.values()):
         if path and not os.path.isfile(path):
             raise MissingInput(f"classifier {path}: no such file")
     options = EvalOptions(
@@ -296,6 +293,7 @@ def cmd_evaluate(args) -> int:
         vgg_weights=args.vgg_weights,
         classifier_a=args.classifier_a,
         classifier_b=args.classifier_b,
+        classifiers=classifiers,
     )
     evaluate(args.model, args.data, args.output, options, overwrite=args.overwrite)
     return 0
@@ -358,8 +356,13 @@ def _pipeline_run(args) -> int:
     if data is None:
         from munit_tf.config import load_config
 
-        size = load_config(args.config, args.overrides).data.new_size
-        data = prepare.ensure_synthetic(os.path.join(args.home, "data"), size, args.synthetic_count)
+        munit = load_config(args.config, args.overrides)
+        data = prepare.ensure_synthetic(
+            os.path.join(args.home, "data"),
+            munit.data.new_size,
+            args.synthetic_count,
+            domains=prepare.synthetic_domain_count(munit.data.domains),
+        )
     elif not os.path.isdir(data):
         raise MissingInput(f"--data {data}: no such folder (run `munit-tf prepare` first)")
     config = configs.PipelineConfig(
@@ -634,6 +637,12 @@ def _add_evaluate_command(commands) -> None:
     )
     ev.add_argument("--classifier-a", help="a .keras domain-A classifier for IS/CIS of b2a")
     ev.add_argument("--classifier-b", help="a .keras domain-B classifier for IS/CIS of a2b")
+    ev.add_argument(
+        "--classifier",
+        action="append",
+        metavar="NAME=FILE",
+        help="a .keras classifier of domain NAME for IS/CIS of the directions into it (repeatable)",
+    )
     ev.add_argument("--overwrite", action="store_true")
     ev.set_defaults(func=cmd_evaluate)
 

@@ -583,6 +583,18 @@ def prepare(
     return manifest
 
 
+def synthetic_domain_count(domains) -> int:
+    """How many of the synthetic data's domains a model with ``data.domains`` = ``domains``
+    trains on: it must name them in order (a, b, and c); anything else is a one-line error."""
+    from munit_tf.data import synthetic
+
+    if list(domains) != list(synthetic.DOMAINS[: len(domains)]):
+        raise InvalidInput(
+            f"the synthetic data has domains a, b (and c); data.domains is {', '.join(domains)}"
+        )
+    return len(domains)
+
+
 def ensure_synthetic(
     output: str, size: int, count: int = 2000, seed: int = 0, log=print, domains: int = 2
 ) -> str:

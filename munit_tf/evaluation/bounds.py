@@ -1,14 +1,15 @@
 """The range of each ground-truth metric, so that a score can be read: what trivial translators
 score (the floors) and what the true translations score (the ceiling), under the model's protocol.
 
-Floors: for a2b the input itself, and its silhouette filled with the mean colour of real B; for
-b2a the input itself. Ceiling: the paired ground truth, i.e. each input's content drawn by the
-synthetic renderer in the target domain (a2b with random styles from each evaluation seed, so
-its diversity is real B's own; b2a as the one outline A has). For example-guided translation the
-ceiling draws the source's content in the reference's true style; one floor fills it with the
-mean B colour, the other with the reference's own mean colour: a translator that gets every
-colour right and draws no texture, so its texture accuracy (won on the solid references) is
-what a model can score without drawing any texture.
+Floors: the input itself; into b also the input's silhouette filled with the mean colour of real
+b. Ceiling: the paired ground truth, i.e. each input's content drawn by the synthetic renderer in
+the target domain (into b and c with random styles from each evaluation seed, so its diversity
+is the real domain's own; into a as the one outline a has). Whatever the source domain, its
+content vector says what to draw. For example-guided translation the ceiling draws the source's
+content in the reference's true style; one floor draws it plainly (b: the filled silhouette, c:
+the outline band) in the references' mean colour, the other in the reference's own mean colour:
+a translator that gets every colour right and draws no texture or dots, so its texture accuracy
+(won on the solid references) is what a model can score without drawing any texture.
 """
 
 from __future__ import annotations
@@ -41,17 +42,33 @@ def _style(vector) -> synthetic.Style:
     return synthetic.Style(int(round(texture)), (r1, g1, b1), (r2, g2, b2), frequency, angle)
 
 
-def true_translations(direction: str, contents, size: int, styles: int, seed: int) -> np.ndarray:
-    """(N, K, H, W, 3) in [0, 1]: each content drawn in the target domain; a2b with ``styles``
-    styles drawn from ``seed``, b2a as its single outline repeated."""
+def _dots(vector) -> synthetic.Dots:
+    r, g, b, spacing = (float(v) for v in vector)
+    return synthetic.Dots((r, g, b), spacing)
+
+
+def render(target: str, content: synthetic.Content, style_vector, size: int, rng) -> np.ndarray:
+    """``content`` drawn in domain ``target`` with the style of ``style_vector`` (uint8)."""
+    if target == "c":
+        return synthetic.render_c(content, _dots(style_vector), size)
+    return synthetic.render_b(content, _style(style_vector), size, rng)
+
+
+def true_translations(target: str, contents, size: int, styles: int, seed: int) -> np.ndarray:
+    """(N, K, H, W, 3) in [0, 1]: each content drawn in domain ``target``; into b and c with
+    ``styles`` styles drawn from ``seed``, into a as its single outline repeated."""
     out = []
     for index, vector in enumerate(contents):
         content = _content(vector)
-        if direction == "a2b":
-            rng = np.random.default_rng([seed, 11, index])
+        rng = np.random.default_rng([seed, 11, index])
+        if target == "b":
             images = [
                 synthetic.render_b(content, synthetic.sample_style(rng), size, rng)
                 for _ in range(styles)
+            ]
+        elif target == "c":
+            images = [
+                synthetic.render_c(content, synthetic.sample_dots(rng), size) for _ in range(styles)
             ]
         else:
             images = [synthetic.render_a(content, size)] * styles
@@ -60,9 +77,10 @@ def true_translations(direction: str, contents, size: int, styles: int, seed: in
 
 
 def direction_bounds(
-    direction: str, source: dict, target: dict, styles: int, seeds, judge=None
+    target_domain: str, source: dict, target: dict, styles: int, seeds, judge=None
 ) -> dict:
-    """{metric: {"floor": {name: value}, "ceiling": {"paired_truth": summary over seeds}}}.
+    """{metric: {"floor": {name: value}, "ceiling": {"paired_truth": summary over seeds}}} of the
+    translations into ``target_domain``.
 
     ``source`` / ``target``: ``{"images": [0, 1], "masks", "contents"}`` of the test split;
     ``judge`` (``protocol.SyntheticJudge``) adds the metrics of the synthetic classifiers.
@@ -72,18 +90,18 @@ def direction_bounds(
         return np.repeat(np.asarray(images)[:, None], styles, axis=1)
 
     def score(translations, seed=0):
-        scores = ground_truth.score_direction(direction, translations, source, target)
+        scores = ground_truth.score_direction(target_domain, translations, source, target)
         if judge is not None:
-            scores.update(judge.scores(direction, translations * 2.0 - 1.0, seed))
+            scores.update(judge.scores(target_domain, translations * 2.0 - 1.0, seed))
         return scores
 
     floors = {"input": score(repeated(source["images"]))}
-    if direction == "a2b":
+    if target_domain == "b":
         colour = mean_colour(target["images"], target["masks"])
         floors["mean_colour_fill"] = score(repeated(fill(source["masks"], colour)))
     size = np.asarray(source["images"]).shape[1]
     per_seed = [
-        score(true_translations(direction, source["contents"], size, styles, seed), seed)
+        score(true_translations(target_domain, source["contents"], size, styles, seed), seed)
         for seed in seeds
     ]
     bounds = {}
@@ -95,34 +113,46 @@ def direction_bounds(
     return bounds
 
 
-def reference_colour_fills(sources: dict, references: dict) -> np.ndarray:
-    """(sources, references, H, W, 3) in [0, 1]: each source's silhouette filled with each
+def plain(target: str, masks: np.ndarray, colour) -> np.ndarray:
+    """Each silhouette of ``masks`` drawn in domain ``target`` without a style's pattern, in one
+    colour: b's filled silhouette, c's outline band as wide as its dots."""
+    masks = np.asarray(masks, bool)
+    if target == "c":
+        width = max(1, round(synthetic.outline_width(masks.shape[-1]) * 0.75))
+        masks = np.stack([ground_truth.outline_band(m, width) for m in masks])
+    return fill(masks, colour)
+
+
+def reference_colour_fills(sources: dict, references: dict, target: str = "b") -> np.ndarray:
+    """(sources, references, H, W, 3) in [0, 1]: each source drawn plainly (``plain``) in each
     reference's own mean colour."""
+    pixels = ground_truth.style_pixels(target, references["images"], references["masks"])
     colours = [
-        mean_colour(image[None], mask[None])
-        for image, mask in zip(references["images"], references["masks"])
+        mean_colour(image[None], mask[None]) for image, mask in zip(references["images"], pixels)
     ]
     return np.stack(
-        [np.stack([fill(mask[None], c)[0] for c in colours]) for mask in sources["masks"]]
+        [np.stack([plain(target, mask[None], c)[0] for c in colours]) for mask in sources["masks"]]
     )
 
 
-def guided_bounds(sources: dict, references: dict, judge=None) -> dict:
-    """Bounds of ``guided_a2b/reference_color_error`` (and ``texture_accuracy`` with a
-    ``judge``) over every (source, reference) pair: floors the mean-B-colour fill and the
-    reference-colour fill, ceiling the source's content drawn in the reference's true style."""
+def guided_bounds(sources: dict, references: dict, judge=None, target: str = "b") -> dict:
+    """Bounds of the ``guided_*`` scores into ``target`` (b or c) over every (source, reference)
+    pair: ``reference_color_error`` (and ``texture_accuracy`` into b with a ``judge``), floors
+    the sources drawn plainly in the references' mean colour and in each reference's own, ceiling
+    the source's content drawn in the reference's true style."""
     n = len(references["images"])
     size = np.asarray(sources["images"]).shape[1]
-    colour = mean_colour(references["images"], references["masks"])
-    filled = fill(sources["masks"], colour)
-    own_colours = reference_colour_fills(sources, references)
+    pixels = ground_truth.style_pixels(target, references["images"], references["masks"])
+    colour = mean_colour(references["images"], pixels)
+    filled = plain(target, sources["masks"], colour)
+    own_colours = reference_colour_fills(sources, references, target)
     truths = (
         np.stack(
             [
                 np.stack(
                     [
-                        synthetic.render_b(
-                            _content(content), _style(style), size, np.random.default_rng([i, j])
+                        render(
+                            target, _content(content), style, size, np.random.default_rng([i, j])
                         )
                         for j, style in enumerate(references["styles"])
                     ]
@@ -134,9 +164,9 @@ def guided_bounds(sources: dict, references: dict, judge=None) -> dict:
     )
     pairs = [(i, j) for i in range(len(sources["contents"])) for j in range(n)]
 
-    def error(images, i, j):
-        mask, reference = sources["masks"][i], references["images"][j]
-        return ground_truth.color_error(images, mask, reference, references["masks"][j])
+    def error(image, i, j):  # the drawing's colour where the source's content puts its style
+        drawn = ground_truth.style_pixels(target, image[None], sources["masks"][i][None])[0]
+        return ground_truth.color_error(image, drawn, references["images"][j], pixels[j])
 
     out = {
         "reference_color_error": {
@@ -151,7 +181,7 @@ def guided_bounds(sources: dict, references: dict, judge=None) -> dict:
             },
         }
     }
-    if judge is not None:
+    if judge is not None and target == "b":
         fills = np.repeat(filled[:, None], n, axis=1)
         accuracy = {
             name: float(np.mean(judge.texture_accuracy(images * 2.0 - 1.0, references["styles"])))

@@ -17,7 +17,6 @@ import time
 import keras
 import tensorflow as tf
 
-from munit_tf.errors import InvalidInput
 from munit_tf.evaluation import protocol
 from munit_tf.serving.client import TranslatorClient
 
@@ -65,11 +64,6 @@ class GroundTruthLog(keras.callbacks.Callback):
         """The log that ``train.eval_iter`` / ``eval_inputs`` / ``eval_styles`` / ``eval_seeds``
         ask for."""
         train = config.train
-        if not {"a", "b"} <= set(config.data.domains):
-            raise InvalidInput(
-                "train.eval_iter scores a2b and b2a of the synthetic data; data.domains "
-                f"({', '.join(config.data.domains)}) has no domains a and b: set train.eval_iter=0"
-            )
         return cls(
             data,
             log_dir,
@@ -105,9 +99,10 @@ class GroundTruthLog(keras.callbacks.Callback):
         self._cpu_started, self._cpu_evaluating = _cpu(), 0.0
         self.client = TranslatorClient(self.model, lazy=True)
         self.domains = {
-            d: protocol.load_domain(self.client, self.data, d, self.inputs) for d in "ab"
+            d: protocol.load_domain(self.client, self.data, d, self.inputs)
+            for d in self.model.domains
         }
-        if any(self.domains[d]["masks"] is None for d in "ab"):
+        if any(domain["masks"] is None for domain in self.domains.values()):
             self.log(
                 "train.eval_iter: the test split has no ground truth (synthetic data only); "
                 "not evaluating during training"
@@ -116,7 +111,8 @@ class GroundTruthLog(keras.callbacks.Callback):
             return
         self.judge = protocol.synthetic_judge(self.domains, log=self.log)
         bounds_path = os.path.join(self.log_dir, BOUNDS_NAME)
-        if not os.path.exists(bounds_path) and self.domains["a"]["contents"] is not None:
+        labelled = all(domain["contents"] is not None for domain in self.domains.values())
+        if not os.path.exists(bounds_path) and labelled:
             bounds = protocol.metric_bounds(
                 self.domains, self.styles, self.seeds, self.references, self.judge
             )
@@ -165,19 +161,29 @@ class GroundTruthLog(keras.callbacks.Callback):
             for name, value in record["metrics"].items():
                 tf.summary.scalar(name, value, step=step)
         self.writer.flush()
-        shown = (
-            "a2b/content_iou",
-            "b2a/outline_f_score",
-            "a2b/diversity",
-            "guided_a2b/reference_color_error",
-            "guided_a2b/texture_accuracy",
-        )
         self.log(
             f"step {step} ground truth: "
             + ", ".join(
-                f"{name} {record['metrics'][name]:.3f}"
-                for name in shown
-                if name in record["metrics"]
+                f"{name} {record['metrics'][name]:.3f}" for name in shown(record["metrics"])
             )
         )
         return record
+
+
+# What the console line shows of a record: each direction's content metric, then these.
+SHOWN = ("content_iou", "outline_f_score")
+SHOWN_AFTER = ("diversity", "reference_color_error", "texture_accuracy")
+
+
+def shown(metrics: dict) -> list[str]:
+    """The metrics of one console line: every direction's content metric (a2b/content_iou,
+    b2a/outline_f_score, ...), then the first direction's diversity and the guided scores."""
+    first = next(iter(metrics)).split("/")[0]
+    return [
+        name for name in metrics if name.split("/")[1] in SHOWN and not name.startswith("guided_")
+    ] + [
+        name
+        for name in metrics
+        if name.split("/")[1] in SHOWN_AFTER
+        and (name.startswith(f"{first}/") or name.startswith("guided_"))
+    ]

@@ -1,17 +1,24 @@
 """Ground-truth metrics of the synthetic dataset, whose masks and styles are known. Images are
 float arrays in [0, 1], (..., H, W, 3).
 
-- ``content_iou`` (A->B): IoU(source silhouette mask, foreground of the translation), where the
+What is scored depends on the domain a translation is drawn in (its target): domain a (outlines)
+has ``outline_f_score``, domain b (textured silhouettes) ``content_iou`` and ``style_distance``,
+domain c (dotted outlines, ``--synthetic-domains 3``) ``outline_f_score`` (of every drawn pixel,
+not only the dark ones: c's dots have any colour) and ``style_distance``; every direction has
+``diversity``. Whatever the source domain, its mask is the content to keep.
+
+- ``content_iou`` (into b): IoU(source silhouette mask, foreground of the translation), where the
   foreground is every pixel farther than ``FOREGROUND_THRESHOLD`` (max over channels) from the
   plain background colour, leaving out the 1-pixel band along the silhouette's edge (anti-aliased,
   so ambiguous). 1 when the shape survives exactly.
-- ``outline_f_score`` (B->A): the translation's dark pixels (luminance < 0.5) against the true
+- ``outline_f_score`` (into a or c): the translation's drawn pixels (a: luminance < 0.5; c: the
+  foreground) against the true
   outline (the boundary band of the source mask): precision = share of predicted pixels within
   ``tolerance`` pixels of the true outline, recall = share of the true outline within
   ``tolerance`` pixels of a predicted one, F = 2PR / (P + R).
 - ``style_descriptors``: per-image foreground mean and standard deviation of R, G, B and mean
   gradient magnitude; their Frechet distance between translations and real images is the
-  ``style_distance``.
+  ``style_distance`` (real b images over their masks, real c images over their dots).
 - ``color_error``: Euclidean distance between the mean foreground colours of two images (RGB in
   [0, 1]); with a reference image, how closely example-guided translation follows it.
 """
@@ -129,17 +136,24 @@ def style_distance(translations: np.ndarray, target_images: np.ndarray, target_m
     return frechet_distance(*_moments(ours), *_moments(real))
 
 
-def outline_f_scores(translations: np.ndarray, masks: np.ndarray) -> np.ndarray:
+def outline_f_scores(translations: np.ndarray, masks: np.ndarray, drawn=dark_pixels) -> np.ndarray:
     """Per image: the outline F-score of (N, H, W, 3) translations against their masks' outlines,
-    with the outline width and tolerance of the image size."""
+    with the outline width and tolerance of the image size. ``drawn``: which pixels of an image
+    are its strokes (the dark ones for domain a, every foreground pixel for domain c)."""
     size = translations.shape[-2]
     width, tolerance = max(1, round(outline_width(size))), max(1, round(size / 32))
     return np.array(
         [
-            outline_f_score(dark_pixels(t), outline_band(m, width), tolerance)
+            outline_f_score(drawn(t), outline_band(m, width), tolerance)
             for t, m in zip(translations, masks)
         ]
     )
+
+
+def style_pixels(domain: str, images: np.ndarray, masks) -> np.ndarray:
+    """Where a real image of ``domain`` shows its style: b's whole silhouette (its mask), c's
+    dots (its foreground)."""
+    return foreground(images) if domain == "c" else np.asarray(masks, bool)
 
 
 def diversity(translations: np.ndarray, masks) -> float:
@@ -149,34 +163,45 @@ def diversity(translations: np.ndarray, masks) -> float:
     )
 
 
-def score_direction(direction: str, translations: np.ndarray, source: dict, target: dict) -> dict:
-    """Ground-truth metrics of one direction. ``translations``: (N, K, H, W, 3) in [0, 1] of the
-    N sources; ``source`` / ``target``: ``{"images": [0, 1] (N, H, W, 3), "masks": (N, H, W)}``.
+def score_direction(
+    target_domain: str, translations: np.ndarray, source: dict, target: dict
+) -> dict:
+    """Ground-truth metrics of the translations into ``target_domain`` ("a", "b" or "c" of the
+    synthetic data). ``translations``: (N, K, H, W, 3) in [0, 1] of the N sources; ``source`` /
+    ``target``: ``{"images": [0, 1] (N, H, W, 3), "masks": (N, H, W)}``.
 
-    a2b: content_iou, style_distance (first style of each input vs real B), diversity;
-    b2a: outline_f_score, diversity. Diversity needs K >= 2 and is left out otherwise.
+    Into b: content_iou, style_distance (first style of each input vs real b); into a:
+    outline_f_score; into c: outline_f_score of its drawn pixels, style_distance. Every
+    direction: diversity, which needs K >= 2 and is left out otherwise.
     """
     flat = translations.reshape(-1, *translations.shape[2:])
     masks = np.repeat(np.asarray(source["masks"]), translations.shape[1], 0)
-    if direction == "a2b":
-        scores = {
-            "content_iou": float(content_iou(flat, masks).mean()),
-            "style_distance": style_distance(translations[:, 0], target["images"], target["masks"]),
-        }
+    if target_domain == "b":
+        scores = {"content_iou": float(content_iou(flat, masks).mean())}
+    elif target_domain == "c":
+        scores = {"outline_f_score": float(outline_f_scores(flat, masks, foreground).mean())}
     else:
         scores = {"outline_f_score": float(outline_f_scores(flat, masks).mean())}
+    if target_domain in ("b", "c"):
+        real = style_pixels(target_domain, target["images"], target["masks"])
+        scores["style_distance"] = style_distance(translations[:, 0], target["images"], real)
     if translations.shape[1] >= 2:
         scores["diversity"] = diversity(translations, source["masks"])
     return scores
 
 
-def guided_scores(matrix: np.ndarray, sources: dict, references: dict, random_styles) -> dict:
-    """Per-pair lists of example-guided a2b scores. ``matrix``: (n sources, n references, H, W, 3)
-    in [0, 1], cell (i, j) source i in reference j's style; ``random_styles``: (n, H, W, 3), each
-    source with a random style, the baseline the reference must beat."""
+def guided_scores(
+    matrix: np.ndarray, sources: dict, references: dict, random_styles, target_domain: str = "b"
+) -> dict:
+    """Per-pair lists of example-guided scores into ``target_domain`` (b or c). ``matrix``:
+    (n sources, n references, H, W, 3) in [0, 1], cell (i, j) source i in reference j's style;
+    ``random_styles``: (n, H, W, 3), each source with a random style, the baseline the reference
+    must beat. The content kept: content_iou into b, outline_f_score into c."""
     n = matrix.shape[1]
-    refs, ref_masks = references["images"], references["masks"]
+    refs = references["images"]
+    ref_masks = style_pixels(target_domain, refs, references["masks"])
     pairs = [(i, j) for i in range(matrix.shape[0]) for j in range(n)]
+    cells, masks = matrix.reshape(-1, *matrix.shape[2:]), np.repeat(sources["masks"], n, 0)
     return {
         "reference_color_error": [
             color_error(matrix[i, j], foreground(matrix[i, j]), refs[j], ref_masks[j])
@@ -186,30 +211,33 @@ def guided_scores(matrix: np.ndarray, sources: dict, references: dict, random_st
             color_error(random_styles[i], foreground(random_styles[i]), refs[j], ref_masks[j])
             for i, j in pairs
         ],
-        "content_iou": list(
-            content_iou(matrix.reshape(-1, *matrix.shape[2:]), np.repeat(sources["masks"], n, 0))
+        **(
+            {"outline_f_score": list(outline_f_scores(cells, masks, foreground))}
+            if target_domain == "c"
+            else {"content_iou": list(content_iou(cells, masks))}
         ),
     }
 
 
-def classifier_scores(direction: str, predictions: dict, real_features, seed: int) -> dict:
+def classifier_scores(predictions: dict, real_features, seed: int) -> dict:
     """Metrics through the synthetic data's own classifiers (``synthetic_classifier.py``).
 
     ``predictions``: the target domain's classifier on (N, K) translations, {"features":
     (N, K, F), head: (N, K, classes)}; ``real_features``: (M, F) of real target images.
     synthetic_fid / synthetic_kid: the first style of each input against real images;
-    synthetic_is / synthetic_cis: IS and CIS of the texture head (a2b) or family head (b2a);
-    a2b texture_spread: the share of textures that an input's K styles reach, up to K.
+    synthetic_is / synthetic_cis: IS and CIS of the texture head (into b) or the family head
+    (into a or c); into b, texture_spread: the share of textures that an input's K styles
+    reach, up to K.
     """
     features = predictions["features"][:, 0]
-    head = predictions["texture"] if direction == "a2b" else predictions["family"]
+    head = predictions.get("texture", predictions["family"])
     scores = {
         "synthetic_fid": fid(features, real_features),
         "synthetic_kid": kid(features, real_features, seed=seed)[0],
         "synthetic_is": inception_score(head.reshape(-1, head.shape[-1])),
         "synthetic_cis": conditional_inception_score(head),
     }
-    if direction == "a2b":
+    if "texture" in predictions:
         reached = [len(set(np.argmax(p, -1))) for p in predictions["texture"]]
         scores["texture_spread"] = float(np.mean(reached) / min(head.shape[1], head.shape[2]))
     return scores
