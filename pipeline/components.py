@@ -139,15 +139,17 @@ def PrepareExamples(
     resize: tfx.dsl.components.Parameter[int] = 0,
     synthetic_count: tfx.dsl.components.Parameter[int] = 1000,
     synthetic_size: tfx.dsl.components.Parameter[int] = 64,
+    synthetic_domains: tfx.dsl.components.Parameter[int] = 2,
     shards: tfx.dsl.components.Parameter[int] = 4,
     beam_args: tfx.dsl.components.Parameter[str] = "[]",
 ):
     """Data preparation as the pipeline's first step: the ``munit-tf prepare`` Beam job on
-    ``source`` (a folder with trainA/ trainB/ testA/ testB/, ``synthetic`` or ``tfds:NAME``), its
+    ``source`` (a folder with train<X>/ [test<X>/] per domain, ``synthetic`` (``synthetic_domains``
+    of a, b, c) or ``tfds:NAME``), its
     output laid out as ExampleGen's (``Split-train/``, ``Split-eval/``) so every downstream
     component reads it as is; ``rejected.jsonl`` and ``manifest.json`` are kept beside the
     splits."""
-    items, _ = prepare.source_items(source, synthetic_count)
+    items, _ = prepare.source_items(source, synthetic_count, synthetic_domains=synthetic_domains)
     if source == "synthetic":
         min_size = min(min_size, synthetic_size)
     staging = os.path.join(examples.uri, "prepared")
@@ -159,6 +161,7 @@ def PrepareExamples(
             shards=shards,
             min_size=min_size,
             synthetic_size=synthetic_size,
+            synthetic_domains=synthetic_domains,
         ),
         json.loads(beam_args),
         source=source,

@@ -35,6 +35,9 @@ class PipelineConfig:
     prepare_source: str | None = None
     prepare_min_size: int = 256
     prepare_synthetic_count: int = 1000
+    # prepare_source "synthetic": its domains a, b (and c), as many as the munit config's
+    # data.domains names (0: from it)
+    prepare_synthetic_domains: int = 0
     munit_config: str = "synthetic"  # preset or YAML file of munit_tf.config
     munit_overrides: list = dataclasses.field(default_factory=list)  # ["train.batch_size=4", ...]
     train_steps: int | None = None  # None: the munit config's own train.max_iter
@@ -64,21 +67,30 @@ class PipelineConfig:
     trainer_gpus: int = 0
 
     def __post_init__(self):
-        if self.train_steps is None:  # one source of truth: the preset's schedule
-            from munit_tf.config import load_config
-            from munit_tf.errors import UserError
+        # one source of truth: the preset's schedule, and its domains for the synthetic data
+        if self.train_steps is None:
+            self.train_steps = self._munit("or give the training steps: --steps").train.max_iter
+        if self.prepare_source == "synthetic" and not self.prepare_synthetic_domains:
+            from munit_tf.data.prepare import synthetic_domain_count
 
-            try:
-                config = load_config(self.munit_config, self.munit_overrides)
-            except UserError as error:  # e.g. a YAML file that exists only in the image
-                raise UserError(f"{error} (or give the training steps: --steps)") from None
-            self.train_steps = config.train.max_iter
+            domains = self._munit("or give prepare_synthetic_domains").data.domains
+            self.prepare_synthetic_domains = synthetic_domain_count(domains)
         self.pipeline_root = self.pipeline_root or os.path.join(
             self.home, "pipeline_root", self.pipeline_name
         )
         self.serving_dir = self.serving_dir or os.path.join(
             self.home, "serving", self.pipeline_name
         )
+
+    def _munit(self, otherwise: str):
+        """The munit config this pipeline trains, or a one-line error saying ``otherwise``."""
+        from munit_tf.config import load_config
+        from munit_tf.errors import UserError
+
+        try:
+            return load_config(self.munit_config, self.munit_overrides)
+        except UserError as error:  # e.g. a YAML file that exists only in the image
+            raise UserError(f"{error} ({otherwise})") from None
 
     @property
     def metadata_path(self) -> str:

@@ -29,6 +29,7 @@ def create_pipeline(
             min_size=config.prepare_min_size,
             synthetic_count=config.prepare_synthetic_count,
             synthetic_size=config.prepare_min_size,
+            synthetic_domains=config.prepare_synthetic_domains or 2,
             beam_args=json.dumps(list(config.beam_pipeline_args)),
         )
     else:

@@ -413,18 +413,23 @@ def test_pipeline_run_command_prepares_data_runs_and_reports(tmp_path, capsys):
     assert f"below the minimum {configs.DEFAULT_THRESHOLDS['a2b/content_iou']['min']}" in printed
 
 
-def test_data_preparation_as_a_pipeline_step(tmp_path):
+def test_data_preparation_as_a_pipeline_step_with_three_domains(tmp_path):
+    """PrepareExamples makes the synthetic data's third domain because the munit config names
+    it; the Trainer learns all three, the evaluator scores every direction and gates on one
+    into c."""
     config = configs.PipelineConfig(
         home=str(tmp_path),
         prepare_source="synthetic",
         prepare_min_size=32,
         prepare_synthetic_count=16,
         munit_config="tiny",
+        munit_overrides=["data.domains=[a,b,c]"],
         train_steps=1,
         eval_inputs=4,
         eval_styles=2,
-        thresholds={"a2b/content_iou": {"min": 0.0}},
+        thresholds={"a2b/content_iou": {"min": 0.0}, "b2c/outline_f_score": {"min": 0.0}},
     )
+    assert config.prepare_synthetic_domains == 3
     local_runner.run(config)
     executions = _executions(config)
     assert {name for name, _ in executions} == COMPONENTS - {"ImportExampleGen"} | {
@@ -433,5 +438,16 @@ def test_data_preparation_as_a_pipeline_step(tmp_path):
     assert all(state == COMPLETE for _, state in executions)
     examples = _store(config).get_artifacts_by_type("Examples")[0]
     assert json.loads(examples.properties["split_names"].string_value) == ["train", "eval"]
-    assert json.load(open(os.path.join(examples.uri, "manifest.json")))["counts"]["train/a"] == 16
-    assert local_runner.summary(config)["pushed"]
+    counts = json.load(open(os.path.join(examples.uri, "manifest.json")))["counts"]
+    assert counts["train/a"] == counts["train/c"] == 16
+    result = local_runner.summary(config)
+    assert result["pushed"]
+    metrics = json.load(open(os.path.join(result["evaluation"], "metrics.json")))["metrics"]
+    assert {"a2b", "a2c", "b2a", "b2c", "c2a", "c2b"} <= set(metrics)
+    assert "outline_f_score" in metrics["b2c"]
+
+
+def test_the_synthetic_domains_follow_the_munit_config():
+    assert configs.PipelineConfig(prepare_source="synthetic").prepare_synthetic_domains == 2
+    with pytest.raises(UserError, match="data.domains is a, d"):
+        configs.PipelineConfig(prepare_source="synthetic", munit_overrides=["data.domains=[a,d]"])
