@@ -135,6 +135,10 @@ class TrainConfig:
     # A departure from the reference, off by default: train D on the translations the G step makes
     # (saving D's own generator forward pass) instead of on translations with separate fresh styles.
     reuse_translations: bool = False
+    # More than two domains: how many pairs of domains each step trains (0: every pair). The
+    # pairs are shuffled once from train.seed and visited this many at a time, round the cycle,
+    # so every pair is trained equally often; step s trains group s mod the number of groups.
+    pairs_per_step: int = 0
     # At a NaN/Inf loss or gradient: "stop" the run (the last checkpoint stays good), or "skip"
     # that update (weights and Adam state untouched, counted, stopping after max_skipped_updates).
     on_nonfinite: str = "stop"
@@ -236,7 +240,13 @@ def _validate(config: MUNITConfig) -> None:
         )
     positive = [k for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool)]
     for name in positive:
-        if name in ("gen.n_res", "train.seed", "train.image_save_iter", "train.eval_iter"):
+        if name in (
+            "gen.n_res",
+            "train.seed",
+            "train.image_save_iter",
+            "train.eval_iter",
+            "train.pairs_per_step",
+        ):
             _check(values[name] >= 0, name, f"must be >= 0; got {values[name]}")
         else:
             _check(values[name] >= 1, name, f"must be >= 1; got {values[name]}")

@@ -16,7 +16,9 @@ reference's step unchanged (``tests/test_domains.py`` holds it to the two-domain
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 
 import keras
 import numpy as np
@@ -88,6 +90,24 @@ def _mean(values: list):
     return total if len(values) == 1 else total / float(len(values))
 
 
+def pair_schedule(pairs, per_step: int, seed: int) -> tuple:
+    """The groups of domain pairs that successive steps train (``train.pairs_per_step``): one
+    group of every pair when ``per_step`` is 0 or covers them all; else the pairs shuffled once
+    from ``seed`` and taken ``per_step`` at a time round the cycle (wrapping), as many groups as
+    make every pair appear equally often. Step s trains group s mod their number; each group
+    keeps the pairs in their own order."""
+    pairs = tuple(pairs)
+    if not per_step or per_step >= len(pairs):
+        return (pairs,)
+    order = [pairs[i] for i in np.random.default_rng([seed, 23]).permutation(len(pairs))]
+    count = len(pairs) // math.gcd(len(pairs), per_step)
+    groups = []
+    for g in range(count):
+        members = {order[(g * per_step + t) % len(pairs)] for t in range(per_step)}
+        groups.append(tuple(pair for pair in pairs if pair in members))
+    return tuple(groups)
+
+
 def min_image_size(config: MUNITConfig) -> int:
     """The smallest square input every network accepts: enough to create all weights."""
     size = max(
@@ -143,6 +163,8 @@ class MUNIT(keras.Model):
         self.domains = tuple(config.data.domains)
         # every unordered pair of domains, both directions each: (a, b) alone for two domains
         self.pairs = tuple(itertools.combinations(self.domains, 2))
+        # the pairs each step trains, cycled by step (train.pairs_per_step; one group: all)
+        self.pair_groups = pair_schedule(self.pairs, config.train.pairs_per_step, config.train.seed)
         self.precision = precision.resolve(config.train.precision)  # "auto": this CPU's fastest
         self.averaged = config.train.ema_beta > 0  # averaged copies of the generators translate
         with precision.building_in(self.precision):
@@ -265,6 +287,11 @@ class MUNIT(keras.Model):
     def discriminator_variables(self):
         return [v for d in self.discriminators for v in d.trainable_variables]
 
+    def _networks_of(self, pairs, pattern: str) -> tuple:
+        """The networks (``gen_{}`` or ``dis_{}``) of the domains in ``pairs``, in domain order."""
+        involved = {domain for pair in pairs for domain in pair}
+        return tuple(getattr(self, pattern.format(d)) for d in self.domains if d in involved)
+
     @property
     def step(self):
         """Completed training iterations (the generator optimiser's counter, saved in
@@ -331,23 +358,29 @@ class MUNIT(keras.Model):
         codes = codes[start : start + local_batch]
         return [(codes[:, 2 * p], codes[:, 2 * p + 1]) for p in range(len(self.pairs))]
 
-    def discriminator_step(self, batches: dict, translations: list | None = None):
+    def _pair_codes(self, batches: dict, stream: int, pairs) -> list:
+        """The random style codes of ``pairs``: each pair's own, whichever pairs a step trains."""
+        codes = self._random_styles(tf.shape(batches[self.domains[0]])[0], stream)
+        return [codes[self.pairs.index(pair)] for pair in pairs]
+
+    def discriminator_step(self, batches: dict, translations: list | None = None, pairs=None):
         """``dis_update``: D on real images vs translations made with fresh random styles (or, with
         ``train.reuse_translations``, the translations the generator step already made: one
-        (i -> j, j -> i) per pair (i, j))."""
+        (i -> j, j -> i) per pair (i, j)). ``pairs``: the pairs of domains trained (all)."""
         cfg = self.config
+        pairs = self.pairs if pairs is None else pairs
         if translations is None:
-            codes = self._random_styles(tf.shape(batches[self.domains[0]])[0], stream=0)
             translations = []
-            for (i, j), (s_i, s_j) in zip(self.pairs, codes):
+            for (i, j), (s_i, s_j) in zip(pairs, self._pair_codes(batches, 0, pairs)):
                 gen_i, gen_j = self.generator(i, trained=True), self.generator(j, trained=True)
                 x_ji = gen_i.decode(gen_j.encode_content(batches[j]), s_i)
                 x_ij = gen_j.decode(gen_i.encode_content(batches[i]), s_j)
                 translations.append((x_ij, x_ji))
-        variables = self.discriminator_variables
+        discriminators = self._networks_of(pairs, "dis_{}")
+        variables = [v for d in discriminators for v in d.trainable_variables]
         terms, totals = _Terms(), []
         with tf.GradientTape() as tape:
-            for (i, j), (x_ij, x_ji) in zip(self.pairs, translations):
+            for (i, j), (x_ij, x_ji) in zip(pairs, translations):
                 x_ij, x_ji = tf.stop_gradient(x_ij), tf.stop_gradient(x_ji)
                 loss_i = losses.dis_loss(
                     *_two_calls_as_one(self.discriminator(i), (batches[i], x_ji)), cfg.dis.gan_type
@@ -361,7 +394,7 @@ class MUNIT(keras.Model):
             objective = self._objective(self.dis_optimizer, loss_dis_total, variables)
         self._update(self.dis_optimizer, tape, objective, variables)
         if cfg.dis.spectral_norm:
-            self.power_iteration(*self.discriminators)
+            self.power_iteration(*discriminators)
         return {**terms.means(), "loss_dis_total": loss_dis_total}
 
     def _translate_pair(self, i: str, j: str, x_i, x_j, s_i, s_j) -> dict:
@@ -433,23 +466,25 @@ class MUNIT(keras.Model):
             total += w.vgg_w * both("vgg")
         return out, total
 
-    def generator_step(self, batches: dict):
+    def generator_step(self, batches: dict, pairs=None):
         """``gen_update``: reconstruction, latent reconstruction, optional cycle/perceptual,
-        adversarial; for every pair of domains, averaged over the pairs."""
+        adversarial; for every pair of domains (or those of ``pairs``), averaged over them."""
         cfg = self.config
-        codes = self._random_styles(tf.shape(batches[self.domains[0]])[0], stream=1)
-        variables = self.generator_variables
+        pairs = self.pairs if pairs is None else pairs
+        codes = self._pair_codes(batches, 1, pairs)
+        generators = self._networks_of(pairs, "gen_{}")
+        variables = _unique(v for g in generators for v in g.trainable_variables)
         out, terms, totals = {}, _Terms(), []
         with tf.GradientTape() as tape:
             forwards = [
                 self._translate_pair(i, j, batches[i], batches[j], s_i, s_j)
-                for (i, j), (s_i, s_j) in zip(self.pairs, codes)
+                for (i, j), (s_i, s_j) in zip(pairs, codes)
             ]
             # D learns from these translations, then G is judged by the new D
             if cfg.train.reuse_translations:
                 with tape.stop_recording():
                     made = [(f["x_ij"], f["x_ji"]) for f in forwards]
-                    out.update(self.discriminator_step(batches, made))
+                    out.update(self.discriminator_step(batches, made, pairs))
             for forward in forwards:
                 pair_terms, pair_total = self._pair_losses(forward)
                 terms.add(pair_terms)
@@ -459,13 +494,40 @@ class MUNIT(keras.Model):
             objective = self._objective(self.gen_optimizer, total, variables)
         self._update(self.gen_optimizer, tape, objective, variables)
         if cfg.gen.spectral_norm:
-            self.power_iteration(*self.trained_generators)
+            self.power_iteration(*generators)
         if self.averaged:
             ema.update(
                 *self.averaged_weights(),
                 ema.beta_at(cfg.train.ema_beta, self.step, cfg.train.ema_warmup),
             )
         return out
+
+    def make_train_function(self, force=False):
+        """Keras' train function; with ``train.pairs_per_step``, one per group of pairs, each
+        traced on first use, and the step's counter choosing which runs (as a resumed run
+        would). A domain's logged terms are those of the last step that trained it."""
+        if len(self.pair_groups) == 1:
+            return super().make_train_function(force)
+        if self.train_function is not None and not force:
+            return self.train_function
+        if self.steps_per_execution > 1:
+            raise InvalidInput(
+                "train.pairs_per_step changes the pairs every step; compile with "
+                "steps_per_execution=1"
+            )
+        functions = [
+            self._make_function(functools.partial(self.train_step, pairs=group))
+            for group in self.pair_groups
+        ]
+        latest = {}
+
+        def train_function(iterator):
+            group = int(self.step.numpy()) % len(functions)
+            latest.update(functions[group](iterator))
+            return dict(latest)
+
+        self.train_function = train_function
+        return train_function
 
     def _objective(self, optimizer, loss, variables):
         return updates.objective(optimizer, loss, variables, self.config.optim.weight_decay)
@@ -482,15 +544,19 @@ class MUNIT(keras.Model):
                 tf.one_hot(index, 2, dtype=tf.int64) * tf.cast(~applied, tf.int64)
             )
 
-    def train_step(self, data):
+    def train_step(self, data, pairs=None):
+        """One step on every pair of domains, or on those of ``pairs`` (see
+        ``make_train_function``)."""
         if len(data) != len(self.domains):
             raise InvalidInput(
                 f"a training batch holds one batch of images per domain ({len(self.domains)}: "
                 f"{', '.join(self.domains)}); got {len(data)}"
             )
         batches = dict(zip(self.domains, data))
-        logs = {} if self.config.train.reuse_translations else self.discriminator_step(batches)
-        logs.update(self.generator_step(batches))
+        logs = {}
+        if not self.config.train.reuse_translations:
+            logs = self.discriminator_step(batches, pairs=pairs)
+        logs.update(self.generator_step(batches, pairs))
         if self.config.train.on_nonfinite == "skip":
             logs["skipped_gen_updates"], logs["skipped_dis_updates"] = (
                 self.skipped_updates[0],

@@ -1,7 +1,9 @@
 """More than two domains: two stay the reference's step, N learn every pair, and every way in
 (config, data, translation, checkpoints, SavedModel signatures) takes the domains' names."""
 
+import collections
 import importlib.util
+import itertools
 import os
 
 import keras
@@ -136,6 +138,49 @@ def test_three_domains_keras_file_round_trip(stepped, tmp_path):
     assert loaded.domains == ("a", "b", "c")
     for mine, yours in zip(model.weights, loaded.weights):
         np.testing.assert_array_equal(mine.numpy(), yours.numpy())
+
+
+def test_the_pair_schedule_visits_every_pair_equally_often():
+    from munit_tf.model import pair_schedule
+
+    pairs = tuple(itertools.combinations("abcd", 2))  # six
+    assert pair_schedule(pairs, 0, seed=0) == pair_schedule(pairs, 6, seed=0) == (pairs,)
+    for per_step, groups in ((1, 6), (2, 3), (4, 3)):
+        schedule = pair_schedule(pairs, per_step, seed=0)
+        assert len(schedule) == groups and all(len(g) == per_step for g in schedule)
+        visits = collections.Counter(pair for group in schedule for pair in group)
+        assert set(visits) == set(pairs) and len(set(visits.values())) == 1, visits
+        assert schedule == pair_schedule(pairs, per_step, seed=0)
+    orders = {pair_schedule(pairs, 1, seed=seed) for seed in range(4)}
+    assert len(orders) > 1  # the seed shuffles the order
+
+
+def test_a_step_of_a_pair_schedule_trains_only_its_pairs_domains(three_domain_data):
+    """Three domains, one pair per step, trained with fit(): each step changes the networks of
+    its pair's two domains and no others, the next step takes the next pair, and the logs keep
+    every domain's latest terms."""
+    from munit_tf.data import dataset
+
+    config = load_config("tiny", THREE + ["train.pairs_per_step=1"])
+    keras.utils.set_random_seed(0)
+    model = build_model(config)
+    model.compile()
+    data = dataset.make_dataset(three_domain_data, config)
+    groups = model.pair_groups
+    assert len(groups) == 3 and sorted(p for g in groups for p in g) == list(model.pairs)
+    trained = set()
+    for step, (pair,) in enumerate(groups):
+        networks = {d: (model.generator(d, trained=True), model.discriminator(d)) for d in "abc"}
+        before = {d: [w.numpy().copy() for n in networks[d] for w in n.weights] for d in "abc"}
+        history = model.fit(data, steps_per_epoch=1, epochs=1, verbose=0)
+        assert int(model.step.numpy()) == step + 1
+        for d in "abc":
+            after = [w.numpy() for n in networks[d] for w in n.weights]
+            changed = any(not np.array_equal(x, y) for x, y in zip(before[d], after))
+            assert changed == (d in pair), (step, pair, d)
+        trained |= set(pair)
+        logged = {name.rsplit("_", 1)[1] for name in history.history if "loss_dis_" in name}
+        assert logged == trained | {"total"}
 
 
 # ------------------------------------------------------------------------------------------
@@ -290,3 +335,70 @@ def test_training_three_domains_from_the_command_line(tmp_path, three_domain_dat
     assert cli.main(translate + ["--source-domain", "c", "--target-domain", "a"]) == 0
     assert len(os.listdir(out)) == 10  # the default: ten random styles
     assert cli.main(translate + ["--overwrite", "--direction", "a2d"]) == 2
+
+
+DIRECTIONS = ("a2b", "a2c", "b2a", "b2c", "c2a", "c2b")
+# what each target domain's ground truth scores (ground_truth.score_direction), plus diversity
+CONTENT = {"a": {"outline_f_score"}, "b": {"content_iou", "style_distance"}}
+CONTENT["c"] = {"outline_f_score", "style_distance"}
+
+
+def test_three_domains_are_evaluated_in_every_direction_while_training_and_after(
+    tmp_path, three_domain_data, capsys
+):
+    """The training log and ``evaluate`` score all six directions with the metrics of their
+    target domain, each with its floor and ceiling; guided translation from the first domain
+    into the others; the report shows every domain drawn in every domain."""
+    from munit_tf import cli, training
+    from munit_tf.evaluation import EvalOptions, during_training, evaluate
+
+    run = str(tmp_path / "run")
+    logged = [
+        "train.max_iter=2",
+        "train.eval_iter=2",
+        "train.eval_inputs=3",
+        "train.eval_styles=2",
+        "train.eval_references=2",
+        "train.image_save_iter=0",
+    ]
+    training.train(load_config("tiny", THREE + logged), three_domain_data, run, verbose=0)
+    records = during_training.read_log(os.path.join(run, "logs"))
+    assert [r["step"] for r in records] == [0, 2]
+    for direction in DIRECTIONS:
+        for metric in CONTENT[direction[-1]] | {"diversity", "synthetic_fid"}:
+            assert np.isfinite(records[-1]["metrics"][f"{direction}/{metric}"]), direction
+    assert "guided_a2c/reference_color_error" in records[-1]["metrics"]
+    console = capsys.readouterr().out
+    assert "c2b/content_iou" in console and "a2c/outline_f_score" in console
+
+    quick = dict(num_inputs=3, num_styles=2, seeds=(0,), references=2)
+    options = EvalOptions(**quick, inception_weights="none", vgg_weights="none")
+    output = str(tmp_path / "eval")
+    result = evaluate(run, three_domain_data, output, options)
+    metrics = result["metrics"]
+    assert set(metrics) == set(DIRECTIONS) | {"guided_a2b", "guided_a2c"}
+    for direction in DIRECTIONS:
+        assert CONTENT[direction[-1]] | {"diversity"} <= set(metrics[direction]), direction
+        for metric in CONTENT[direction[-1]]:
+            bound = result["bounds"][direction][metric]
+            assert {"floor", "ceiling"} <= set(bound), (direction, metric)
+    assert "texture_accuracy" in metrics["guided_a2b"]
+    assert "outline_f_score" in metrics["guided_a2c"]
+    assert result["protocol"]["inputs_per_domain"] == {"a": 3, "b": 3, "c": 3}
+    # the logged scores are evaluate's for the same protocol (up to the rounding of the
+    # convolution forms, which can move a pixel across a threshold)
+    for name in ("c2b/content_iou", "b2c/outline_f_score", "guided_a2c/reference_color_error"):
+        group, metric = name.split("/")
+        logged_value = records[-1]["metrics"][name]
+        assert metrics[group][metric]["mean"] == pytest.approx(logged_value, abs=0.02), name
+    report = open(os.path.join(output, "report.html"), encoding="utf-8").read()
+    assert "Every domain into every domain" in report and "Translations c2a" in report
+    assert "Example-guided translation (A-&gt;C)" in report
+
+    capsys.readouterr()
+    bad = ["evaluate", "--model", run, "--data", three_domain_data, "--output", output]
+    file = os.path.join(run, "config.yaml")  # a file that exists: the domain is what is wrong
+    assert cli.main(bad + ["--overwrite", "--classifier", f"d={file}"]) == 2
+    assert "domain d, which this model does not have (its domains: a, b, c)" in (
+        capsys.readouterr().err
+    )
