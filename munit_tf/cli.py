@@ -117,7 +117,7 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _named_folders(
+def _named_paths(
     values: list[str] | None, option: str, what: str = "FOLDER"
 ) -> list[tuple[str, str]]:
     """``["summer=photos/summer"]`` -> ``[("summer", "photos/summer")]``, names checked (any
@@ -126,13 +126,13 @@ def _named_folders(
 
     pairs = []
     for value in values or []:
-        name, sep, folder = value.partition("=")
-        if not sep or not folder or not DOMAIN_NAME.fullmatch(name):
+        name, sep, path = value.partition("=")
+        if not sep or not path or not DOMAIN_NAME.fullmatch(name):
             raise InvalidInput(
                 f"{option} {value!r}: write it as NAME={what}, NAME a domain name (a lowercase "
                 "letter, then letters, digits or _)"
             )
-        pairs.append((name, folder))
+        pairs.append((name, path))
     return pairs
 
 
@@ -157,7 +157,7 @@ def cmd_prepare(args) -> int:
         if getattr(args, f"{split}_{domain}")
     }
     for split, option in (("train", "--domain"), ("test", "--test-domain")):
-        for name, folder in _named_folders(getattr(args, f"{split}_domains"), option):
+        for name, folder in _named_paths(getattr(args, f"{split}_domains"), option):
             if (split, name) in explicit:
                 raise InvalidInput(f"{option} {name}: given twice (or also as --{split}-{name})")
             explicit[(split, name)] = folder
@@ -280,7 +280,7 @@ def cmd_evaluate(args) -> int:
     for value, name in ((args.num_inputs, "--num-inputs"), (args.references, "--references")):
         if value < 1:
             raise InvalidInput(f"{name} must be >= 1; got {value}")
-    classifiers = dict(_named_folders(args.classifier, "--classifier", "FILE"))
+    classifiers = dict(_named_paths(args.classifier, "--classifier", "FILE"))
     for path in (args.classifier_a, args.classifier_b, *classifiers.values()):
         if path and not os.path.isfile(path):
             raise MissingInput(f"classifier {path}: no such file")

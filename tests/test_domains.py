@@ -155,10 +155,11 @@ def test_the_pair_schedule_visits_every_pair_equally_often():
     assert len(orders) > 1  # the seed shuffles the order
 
 
-def test_a_step_of_a_pair_schedule_trains_only_its_pairs_domains(three_domain_data):
+def test_a_step_of_a_pair_schedule_trains_only_its_pairs_domains(three_domain_data, tmp_path):
     """Three domains, one pair per step, trained with fit(): each step changes the networks of
-    its pair's two domains and no others, the next step takes the next pair, and the logs keep
-    every domain's latest terms."""
+    its pair's two domains and no others, the next step takes the next pair (also after a resume
+    from a checkpoint: the restored step counter continues the cycle), and the logs keep every
+    domain's latest terms."""
     from munit_tf.data import dataset
 
     config = load_config("tiny", THREE + ["train.pairs_per_step=1"])
@@ -170,6 +171,14 @@ def test_a_step_of_a_pair_schedule_trains_only_its_pairs_domains(three_domain_da
     assert len(groups) == 3 and sorted(p for g in groups for p in g) == list(model.pairs)
     trained = set()
     for step, (pair,) in enumerate(groups):
+        if step == 1:  # a fresh model from the checkpoint of step 1 takes the second pair
+            Checkpointer(model, str(tmp_path)).save()
+            keras.utils.set_random_seed(1)
+            model = build_model(config)
+            model.compile()
+            assert Checkpointer(model, str(tmp_path)).restore() == 1
+            assert model.pair_groups == groups
+            trained = set()
         networks = {d: (model.generator(d, trained=True), model.discriminator(d)) for d in "abc"}
         before = {d: [w.numpy().copy() for n in networks[d] for w in n.weights] for d in "abc"}
         history = model.fit(data, steps_per_epoch=1, epochs=1, verbose=0)

@@ -150,6 +150,11 @@ def outline_f_scores(translations: np.ndarray, masks: np.ndarray, drawn=dark_pix
     )
 
 
+# the domains drawn as outlines, and which pixels of an image are its strokes: a's dark lines,
+# c's dots (of any colour: every foreground pixel)
+STROKES = {"a": dark_pixels, "c": foreground}
+
+
 def style_pixels(domain: str, images: np.ndarray, masks) -> np.ndarray:
     """Where a real image of ``domain`` shows its style: b's whole silhouette (its mask), c's
     dots (its foreground)."""
@@ -178,10 +183,9 @@ def score_direction(
     masks = np.repeat(np.asarray(source["masks"]), translations.shape[1], 0)
     if target_domain == "b":
         scores = {"content_iou": float(content_iou(flat, masks).mean())}
-    elif target_domain == "c":
-        scores = {"outline_f_score": float(outline_f_scores(flat, masks, foreground).mean())}
     else:
-        scores = {"outline_f_score": float(outline_f_scores(flat, masks).mean())}
+        drawn = STROKES.get(target_domain, dark_pixels)
+        scores = {"outline_f_score": float(outline_f_scores(flat, masks, drawn).mean())}
     if target_domain in ("b", "c"):
         real = style_pixels(target_domain, target["images"], target["masks"])
         scores["style_distance"] = style_distance(translations[:, 0], target["images"], real)
@@ -196,7 +200,7 @@ def guided_scores(
     """Per-pair lists of example-guided scores into ``target_domain`` (b or c). ``matrix``:
     (n sources, n references, H, W, 3) in [0, 1], cell (i, j) source i in reference j's style;
     ``random_styles``: (n, H, W, 3), each source with a random style, the baseline the reference
-    must beat. The content kept: content_iou into b, outline_f_score into c."""
+    must beat. The content kept: content_iou into b, outline_f_score into an outlined domain."""
     n = matrix.shape[1]
     refs = references["images"]
     ref_masks = style_pixels(target_domain, refs, references["masks"])
@@ -212,8 +216,8 @@ def guided_scores(
             for i, j in pairs
         ],
         **(
-            {"outline_f_score": list(outline_f_scores(cells, masks, foreground))}
-            if target_domain == "c"
+            {"outline_f_score": list(outline_f_scores(cells, masks, STROKES[target_domain]))}
+            if target_domain in STROKES
             else {"content_iou": list(content_iou(cells, masks))}
         ),
     }

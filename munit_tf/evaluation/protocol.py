@@ -110,13 +110,14 @@ def guided_directions(domains) -> list[tuple[str, str]]:
     return [(domains[0], target) for target in domains[1:]]
 
 
+# the synthetic data's styled domains: example-guided translation into them has ground truth
+GUIDED_TARGETS = ("b", "c")
+
+
 def scores_guided(target: str, domains: dict) -> bool:
     """Whether example-guided translation into ``target`` has ground truth to score: the
     synthetic data's styled domains b and c, with their style vectors."""
     return target in GUIDED_TARGETS and domains[target]["styles"] is not None
-
-
-GUIDED_TARGETS = ("b", "c")
 
 
 class SyntheticJudge:
