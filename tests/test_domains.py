@@ -285,7 +285,7 @@ def test_prepare_reads_train_folders_of_any_domain_names(tmp_path):
     with pytest.raises(MissingInput, match="trainB"):
         prepare.folder_items(str(tmp_path / "lonely"))
     _image_folder(str(tmp_path / "lonely" / "trainSummer"))
-    with pytest.raises(MissingInput, match="testwinter/ has no trainwinter/"):
+    with pytest.raises(MissingInput, match="testWinter/ names domain winter, which has no train"):
         prepare.folder_items(str(tmp_path / "lonely"))
 
 

@@ -132,8 +132,10 @@ def folder_items(root: str) -> list[dict]:
         )
     untrained = sorted(d for split, d in locations if split == "test" and d not in trained)
     if untrained:
+        folder = os.path.basename(locations[("test", untrained[0])])
         raise MissingInput(
-            f"--source {root}: test{untrained[0]}/ has no train{untrained[0]}/ (found: {found})"
+            f"--source {root}: {folder}/ names domain {untrained[0]}, which has no train folder; "
+            f"add one or move {folder}/ out of {root} (found: {found})"
         )
     return explicit_items(locations)
 
