@@ -24,6 +24,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)  # convergence.py beside this file, also when imported (tests)
 
 import convergence  # noqa: E402
 
@@ -39,9 +40,27 @@ RUNS = {  # name: (overrides, minutes per --minutes)
 }
 # per target domain: (metric, higher is better)
 METRICS = {
-    "a": (("outline_f_score", True), ("diversity", True)),
-    "b": (("content_iou", True), ("style_distance", False), ("diversity", True)),
-    "c": (("outline_f_score", True), ("style_distance", False), ("diversity", True)),
+    "a": (("outline_f_score", True), ("diversity", True), ("synthetic_fid", False)),
+    "b": (
+        ("content_iou", True),
+        ("style_distance", False),
+        ("diversity", True),
+        ("synthetic_fid", False),
+    ),
+    "c": (
+        ("outline_f_score", True),
+        ("style_distance", False),
+        ("diversity", True),
+        ("synthetic_fid", False),
+    ),
+}
+GUIDED = {  # example-guided translation from the first domain, scored into b and c
+    "guided_a2b": (
+        ("content_iou", True),
+        ("reference_color_error", False),
+        ("texture_accuracy", True),
+    ),
+    "guided_a2c": (("outline_f_score", True), ("reference_color_error", False)),
 }
 DIRECTIONS = ("a2b", "b2a", "a2c", "c2a", "b2c", "c2b")
 TOLERANCE = 0.10
@@ -85,16 +104,20 @@ def directions_of(run: str) -> int:
 
 
 def pair_of(direction: str) -> str:
-    return "".join(sorted(direction.split("2")))
+    """The pair model that learns ``direction`` (a2b, guided_a2b -> ab)."""
+    return "".join(sorted(direction.removeprefix("guided_").split("2")))
 
 
-def table(root: str) -> dict:
-    """{rows: [...], runs: {name: {step, minutes}}, machine, tolerance}."""
+def table(root: str, minutes: float) -> dict:
+    """{rows: [...], runs: {name: {step, minutes, ..., complete}}, machine, tolerance}; a run
+    short of its budget (``minutes`` x its scale) is tabulated at its last evaluation and marked
+    as still training."""
     last = {name: last_record(root, name) for name in RUNS}
     rows = []
-    for direction in DIRECTIONS:
+    measured = [(d, METRICS[d[-1]]) for d in DIRECTIONS] + list(GUIDED.items())
+    for direction, metrics in measured:
         alone = last[pair_of(direction)]
-        for metric, higher in METRICS[direction[-1]]:
+        for metric, higher in metrics:
             name = f"{direction}/{metric}"
             row = {"metric": name, "higher_is_better": higher}
             row["pair_model"] = alone["metrics"].get(name) if alone else None
@@ -115,6 +138,8 @@ def table(root: str) -> dict:
             "step": r["step"],
             "minutes": round(r["train_seconds"] / 60, 1),
             "minutes_per_direction": round(r["train_seconds"] / 60 / directions_of(name), 1),
+            "budget_minutes": minutes * RUNS[name][1],
+            "complete": r["train_seconds"] >= minutes * RUNS[name][1] * 60,
         }
         for name, r in last.items()
         if r
@@ -146,7 +171,9 @@ def markdown(result: dict) -> str:
         )
     runs = ", ".join(
         f"{name}: {run['step']} steps, {run['minutes']} min ({run['minutes_per_direction']} per "
-        "direction)"
+        "direction"
+        + ("" if run["complete"] else f"; still training, budget {run['budget_minutes']:g} min")
+        + ")"
         for name, run in result["runs"].items()
     )
     lines.append("")
@@ -170,7 +197,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not args.table:
         train(args)
-    result = table(args.root)
+    result = table(args.root, args.minutes)
     with open(os.path.join(HERE, "domains_proof.json"), "w") as handle:
         json.dump(result, handle, indent=2)
     print(markdown(result))
