@@ -310,9 +310,14 @@ def train(
     ``data``: a prepared folder, or a list of TFRecord files/patterns holding both domains;
     ``callbacks``: more Keras callbacks, run after the built-in ones at every step.
     """
-    data_lib.check_domains(data, config)  # a domain without images: refused before anything
+    others = data_lib.check_domains(data, config)  # a domain without images: refused first
     strategy = strategy or make_strategy(config.train.strategy)
     chief = _is_chief(strategy)
+    if chief and others:
+        print(
+            f"{data} also has domain(s) {', '.join(others)}: not trained (data.domains = "
+            f"{', '.join(config.data.domains)})"
+        )
     message = precision.start_message(config.train.precision)
     if chief and message:
         print(message)

@@ -132,14 +132,16 @@ def domain_dataset(
     return dataset.map(_train, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
-def check_domains(data, config: MUNITConfig, split: str = "train") -> None:
+def check_domains(data, config: MUNITConfig, split: str = "train") -> list[str]:
     """Refuse, in one line and before any training, a domain of ``data.domains`` that a prepared
-    folder has no ``split`` images of (its manifest says; file lists are not counted)."""
+    folder has no ``split`` images of (its manifest says; file lists are not counted). Returns
+    the folder's other domains, which training leaves out (a stray ``trainA_old/`` prepared as
+    domain ``a_old``, say), for the caller to mention."""
     if not isinstance(data, str):
-        return
+        return []
     path = os.path.join(data, "manifest.json")
     if not tf.io.gfile.exists(path):
-        return
+        return []
     with tf.io.gfile.GFile(path) as handle:
         counts = json.load(handle).get("counts", {})
     have = sorted(key.split("/", 1)[1] for key, n in counts.items() if key.startswith(f"{split}/"))
@@ -150,6 +152,7 @@ def check_domains(data, config: MUNITConfig, split: str = "train") -> None:
                 f"{', '.join(config.data.domains)}; the data's domains: "
                 f"{', '.join(have) or 'none'})"
             )
+    return [domain for domain in have if domain not in config.data.domains]
 
 
 def make_dataset(
