@@ -181,11 +181,11 @@ def score_direction(
     """
     flat = translations.reshape(-1, *translations.shape[2:])
     masks = np.repeat(np.asarray(source["masks"]), translations.shape[1], 0)
-    if target_domain == "b":
-        scores = {"content_iou": float(content_iou(flat, masks).mean())}
-    else:
-        drawn = STROKES.get(target_domain, dark_pixels)
+    if target_domain in STROKES:
+        drawn = STROKES[target_domain]
         scores = {"outline_f_score": float(outline_f_scores(flat, masks, drawn).mean())}
+    else:
+        scores = {"content_iou": float(content_iou(flat, masks).mean())}
     if target_domain in ("b", "c"):
         real = style_pixels(target_domain, target["images"], target["masks"])
         scores["style_distance"] = style_distance(translations[:, 0], target["images"], real)
