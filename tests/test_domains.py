@@ -330,13 +330,19 @@ def test_three_domain_synthetic_data_feeds_a_batch_per_domain(three_domain_data)
         dataset.check_domains(three_domain_data, load_config("tiny", ["data.domains=[a,winter]"]))
 
 
-def test_training_three_domains_from_the_command_line(tmp_path, three_domain_data):
+def test_training_three_domains_from_the_command_line(tmp_path, three_domain_data, capsys):
     from munit_tf import cli
 
     run = str(tmp_path / "run")
     args = ["train", "--config", "tiny", "--data", three_domain_data, "--output", run]
     assert cli.main(args + ["--steps", "2", "--set", "data.domains=[a,b,c]"]) == 0
     assert os.path.exists(os.path.join(run, "checkpoints", "ckpt-2.index"))
+    assert "not trained" not in capsys.readouterr().out
+    # a two-domain config on the same data names the domain it leaves out, in one line
+    pair = ["train", "--config", "tiny", "--data", three_domain_data, "--steps", "1"]
+    assert cli.main(pair + ["--output", str(tmp_path / "pair")]) == 0
+    said = [line for line in capsys.readouterr().out.splitlines() if "not trained" in line]
+    assert said == [f"{three_domain_data} also has domain(s) c: not trained (data.domains = a, b)"]
     out = str(tmp_path / "translated")
     image = os.path.join(str(tmp_path), "in.png")
     from PIL import Image
