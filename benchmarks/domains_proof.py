@@ -29,6 +29,7 @@ sys.path.insert(0, HERE)  # convergence.py beside this file, also when imported 
 import convergence  # noqa: E402
 
 from munit_tf import cpu  # noqa: E402
+from munit_tf.evaluation import during_training  # noqa: E402
 
 RECIPE = ["gen.init=kaiming", "gen.spectral_norm=false"]  # over synthetic+imaginaire
 RUNS = {  # name: (overrides, minutes per --minutes)
@@ -89,10 +90,9 @@ def train(args) -> None:
 
 
 def last_record(root: str, name: str) -> dict | None:
-    path = os.path.join(root, name, "curve.json")
-    if not os.path.exists(path):
-        return None
-    records = json.load(open(path))["records"]
+    """The run's last evaluation, read from its live ground-truth log (``curve.json`` is written
+    only when a run ends), so that a run still training can be tabulated too."""
+    records = during_training.read_log(os.path.join(root, name, "logs"))
     return records[-1] if records else None
 
 

@@ -7,14 +7,21 @@ import os
 
 from paths import benchmark_module
 
+from munit_tf.evaluation import during_training
+
 proof = benchmark_module("domains_proof")
 
 
 def _run(root, name, step, minutes, metrics):
-    os.makedirs(os.path.join(root, name))
-    record = {"step": step, "train_seconds": minutes * 60, "metrics": metrics}
-    with open(os.path.join(root, name, "curve.json"), "w") as handle:
-        json.dump({"records": [{"step": 0, "train_seconds": 0, "metrics": {}}, record]}, handle)
+    """A run's live ground-truth log, as training writes it: step 0, then its last evaluation."""
+    logs = os.path.join(root, name, "logs")
+    os.makedirs(logs)
+    records = [
+        {"step": 0, "train_seconds": 0, "metrics": {}},
+        {"step": step, "train_seconds": minutes * 60, "metrics": metrics},
+    ]
+    with open(os.path.join(logs, during_training.LOG_NAME), "w") as handle:
+        handle.writelines(json.dumps(record) + "\n" for record in records)
 
 
 def test_each_direction_is_held_against_its_pair_model(tmp_path):
